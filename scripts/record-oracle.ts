@@ -1,0 +1,74 @@
+/**
+ * Records what the real ComfyUI frontend (the oracle) makes of every corpus workflow, so the native
+ * converter can be compared without a browser:
+ *
+ *   node --import tsx scripts/record-oracle.ts                 # starts the stand-in with the frontend
+ *   node --import tsx scripts/record-oracle.ts --url http://127.0.0.1:8188   # a server you started
+ *
+ * Writes test/fixtures/oracle-1.48.7/prompts/<origin>__<name>.json (the prompt, pretty-printed) and
+ * meta.json (versions, options, and per workflow: ok, skipped with the missing types, or the error).
+ * Needs chromium (/usr/bin/chromium) and `bash scripts/setup-oracle.sh` first.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BrowserConverter } from '../src/workflow/browser.js';
+import { findDefinitionsFile, loadCorpus, parityConvertOptions, PARITY_NOW } from '../test/workflow/corpus.js';
+import { startOracleServer } from '../test/workflow/oracle-server.js';
+
+const root = resolve(import.meta.dirname, '..');
+const { values } = parseArgs({ options: { url: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' } } });
+
+const server = values.url ? undefined : await startOracleServer();
+const url = values.url ?? server!.url;
+const definitions = JSON.parse(
+  values.url ? await (await fetch(new URL('/object_info', url))).text() : readFileSync(server!.objectInfoPath, 'utf8'),
+) as Record<string, unknown>;
+const corpus = loadCorpus(definitions);
+const outDir = values.out ?? join(root, 'test/fixtures/oracle-1.48.7');
+const converter = new BrowserConverter({ url });
+const results: Record<string, unknown> = {};
+const started = Date.now();
+try {
+  const info = await converter.start();
+  if (!values.only) rmSync(join(outDir, 'prompts'), { recursive: true, force: true });
+  mkdirSync(join(outDir, 'prompts'), { recursive: true });
+  const entries = corpus.usable.filter((e) => !values.only || e.name.includes(values.only));
+  let done = 0;
+  for (const entry of entries) {
+    try {
+      const prompt = await converter.convert(entry.workflow, parityConvertOptions());
+      writeFileSync(join(outDir, 'prompts', `${fixtureName(entry.name)}.json`), `${JSON.stringify(prompt, null, 1)}\n`);
+      results[entry.name] = 'ok';
+    } catch (error) {
+      results[entry.name] = { error: (error as Error).message.split('\n')[0] };
+    }
+    if (++done % 50 === 0) console.log(`${done}/${entries.length} (${Math.round((Date.now() - started) / 1000)} s)`);
+  }
+  for (const skipped of corpus.skipped) results[skipped.name] = { skipped: skipped.missingTypes };
+  const failures = Object.values(results).filter((r) => typeof r === 'object' && r && 'error' in r).length;
+  if (!values.only) {
+    const meta = {
+      frontendVersion: info.frontendVersion,
+      definitions: values.url ? `${url}/object_info` : server!.objectInfoPath.replace(`${root}/`, ''),
+      nodeTypes: info.nodeTypes,
+      recordedAt: new Date().toISOString(),
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      options: { random: 'parityConvertOptions() in test/workflow/corpus.ts (mulberry32, fresh per workflow)', now: PARITY_NOW.toISOString() },
+      sources: corpus.sources,
+      workflows: results,
+    };
+    writeFileSync(join(outDir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
+  }
+  console.log(
+    `record-oracle: ${entries.length} converted, ${failures} oracle failures, ${corpus.skipped.length} skipped (missing nodes) in ${Math.round((Date.now() - started) / 1000)} s -> ${outDir}`,
+  );
+} finally {
+  await converter.close();
+  await server?.stop();
+}
+
+/** `<origin>__<file>`: one flat folder, names as unique as the corpus names. */
+export function fixtureName(name: string): string {
+  return name.replace('/', '__');
+}

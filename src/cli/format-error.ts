@@ -1,0 +1,23 @@
+import { errorCode } from './exit-codes.js';
+import { stripAnsi, type Palette } from './color.js';
+
+/**
+ * One readable paragraph per failure: the code first (what scripts and issue reports quote), then
+ * the error's own message, which already names the node, the input and what to do.
+ * With `logTail` (from --verbose) the last ComfyUI log lines follow.
+ */
+export function formatError(error: unknown, colors: Palette, options: { label?: string; logTail?: readonly string[]; verbose?: boolean } = {}): string {
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const head = `${options.label ? `${options.label}: ` : ''}${code ?? 'unexpected error'}`;
+  const lines = [`${colors.red(colors.bold('error'))} ${colors.bold(head)}`, ...message.trimEnd().split('\n').map((line) => `  ${line}`)];
+  if (code === undefined && error instanceof Error && options.verbose && error.stack) {
+    lines.push(...error.stack.split('\n').slice(1).map((line) => colors.dim(`  ${line.trim()}`)));
+  }
+  if (code === undefined) lines.push(colors.dim('  This looks like a bug in comfy-connector; please report it with the command you ran.'));
+  if (options.logTail?.length) {
+    lines.push(colors.dim('  ComfyUI log (last lines):'));
+    lines.push(...options.logTail.map((line) => colors.dim(`    ${stripAnsi(line)}`)));
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,148 @@
+import cliProgress from 'cli-progress';
+import type { RunEvent, RunResult } from '../facade-types.js';
+import type { Palette } from '../color.js';
+import { formatError } from '../format-error.js';
+import { itemLabel, type RunDisplay, type RunItem, type TextStream } from './display.js';
+import { applyRunEvent, initialRunState, type RunState } from './run-state.js';
+import { fitWidth, formatDuration, formatElapsed, formatNode, formatPercent, plural } from './format.js';
+
+export interface LiveDisplayOptions {
+  /** The terminal the live line is drawn on (stderr, so stdout stays for saved paths). */
+  stderr: TextStream;
+  stdout: TextStream;
+  colors: Palette;
+  verbose?: boolean;
+  now?: () => number;
+}
+
+const BAR_WIDTH = 20;
+
+/**
+ * The live view on a terminal: one line per run, redrawn in place by cli-progress (which also
+ * throttles redraws and hides the cursor), showing the current node, its step bar, the overall
+ * progress, the queue position while queued, and the elapsed time. When a run ends its line stays
+ * as a one-line summary and the saved paths follow on stdout.
+ */
+export class LiveDisplay implements RunDisplay {
+  readonly #out: TextStream;
+  readonly #err: TextStream;
+  readonly #c: Palette;
+  readonly #verbose: boolean;
+  readonly #now: () => number;
+  #bar: cliProgress.SingleBar | undefined;
+  #item: RunItem | undefined;
+  #state: RunState | undefined;
+
+  constructor(options: LiveDisplayOptions) {
+    this.#out = options.stdout;
+    this.#err = options.stderr;
+    this.#c = options.colors;
+    this.#verbose = options.verbose ?? false;
+    this.#now = options.now ?? Date.now;
+  }
+
+  notice(text: string): void {
+    this.#err.write(`${this.#c.dim(text)}\n`);
+  }
+
+  begin(item: RunItem): void {
+    this.#stopBar();
+    this.#item = item;
+    const state = initialRunState(this.#now());
+    this.#state = state;
+    this.#bar = new cliProgress.SingleBar({
+      stream: this.#err as NodeJS.WritableStream,
+      hideCursor: true,
+      linewrap: true,
+      fps: 8,
+      // The line is ours entirely: cli-progress draws, throttles and keeps the cursor in place.
+      format: (_options, params) => renderLiveLine(item, state, this.#now(), params.maxWidth, this.#c),
+    });
+    this.#bar.start(1, 0);
+  }
+
+  event(event: RunEvent): void {
+    const state = this.#state;
+    const bar = this.#bar;
+    if (!state || !bar) return;
+    if (!applyRunEvent(state, event)) return;
+    if (state.max !== undefined) bar.setTotal(state.max);
+    bar.update(state.value ?? 0);
+  }
+
+  succeed(result: RunResult, saved: string[]): void {
+    if (this.#state) this.#state.phase = 'done';
+    const state = this.#state;
+    this.#stopBar();
+    const elapsed = state ? this.#now() - state.startedAt : 0;
+    this.#err.write(`  ${this.#c.dim(`${plural(saved.length, 'file')} saved in ${formatDuration(elapsed)} (prompt ${result.promptId})`)}\n`);
+    for (const path of saved) this.#out.write(`${path}\n`);
+    this.#item = undefined;
+  }
+
+  fail(error: unknown, logTail?: readonly string[]): void {
+    if (this.#state) this.#state.phase = 'failed';
+    this.#stopBar();
+    this.#err.write(`${formatError(error, this.#c, { ...(logTail ? { logTail } : {}), verbose: this.#verbose })}\n`);
+    this.#item = undefined;
+  }
+
+  fatal(error: unknown, logTail?: readonly string[]): void {
+    this.fail(error, logTail);
+  }
+
+  close(): void {
+    this.#stopBar();
+  }
+
+  #stopBar(): void {
+    const bar = this.#bar;
+    this.#bar = undefined;
+    bar?.stop();
+  }
+}
+
+/** One live line, e.g. `▶ wf.json  ████████░░░░░░░░░░░░ 8/20  node 3 (KSampler)  overall 45%  0:12`. */
+export function renderLiveLine(item: RunItem, state: RunState, now: number, width: number | undefined, c: Palette): string {
+  const label = itemLabel(item);
+  const elapsed = formatElapsed(now - state.startedAt);
+  let icon = '▶';
+  let plain: string[];
+  let bar = '';
+  switch (state.phase) {
+    case 'submitting':
+      plain = ['submitting…'];
+      break;
+    case 'queued':
+      plain = [state.position === undefined || state.position === 0 ? 'queued, next to run' : `queued, position ${state.position}`];
+      break;
+    case 'done':
+      icon = '✔';
+      plain = ['done'];
+      break;
+    case 'failed':
+      icon = '✖';
+      plain = [`failed${state.node !== undefined ? ` at ${formatNode(state.node, state.classType)}` : ''}`];
+      break;
+    default: {
+      const fraction = state.max ? Math.min(1, (state.value ?? 0) / state.max) : 0;
+      const filled = Math.round(fraction * BAR_WIDTH);
+      bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
+      const steps = state.max ? `${state.value ?? 0}/${state.max}` : '–';
+      plain = [steps, formatNode(state.node, state.classType) || 'starting', `overall ${formatPercent(state.overall)}`];
+    }
+  }
+  const parts = [`${icon} ${label}`, ...(bar ? [bar] : []), ...plain.filter(Boolean), elapsed];
+  const line = parts.join('  ');
+  const fitted = fitWidth(line, width);
+  // Colour only a line that fits whole: cutting through an escape sequence would garble the terminal.
+  if (fitted !== line || !c.enabled) return fitted;
+  const painted = parts.map((part) => {
+    if (part === bar) return c.cyan(part);
+    if (part === elapsed) return c.dim(part);
+    if (part.startsWith('✔')) return c.green(part);
+    if (part.startsWith('✖')) return c.red(part);
+    return part;
+  });
+  return painted.join('  ');
+}

@@ -1,0 +1,273 @@
+import { readFile } from 'node:fs/promises';
+import { ComfyServer, type ServerOptions } from './server/index.js';
+import { ComfyClient, type RunEvent, type RunResult } from './client/index.js';
+import {
+  applyOverrides,
+  BrowserConverter,
+  convertWorkflow,
+  isApiPrompt,
+  isUiWorkflow,
+  NodeDefinitions,
+  parseWorkflowInput,
+  type ApiPrompt,
+  type UiWorkflow,
+} from './workflow/index.js';
+import { AssetStore, type UploadedItem, type UploadItem } from './assets/index.js';
+import { ConnectorClosedError, OverrideError, ServerCrashedError } from './errors.js';
+
+export interface CreateOptions extends ServerOptions {
+  /** How getPromptFromWorkflow and runWorkflow convert UI workflows. Default: 'native'. */
+  conversion?: ConversionMode;
+  /** Chromium for the browser conversion mode. Default: /usr/bin/chromium. */
+  browserPath?: string;
+  /** Where the ephemeral-upload journal lives. Default: inside the ComfyUI user folder. */
+  journalPath?: string;
+}
+
+export interface ConnectOptions {
+  /** Sent with every HTTP request and the WebSocket handshake (e.g. Authorization). */
+  headers?: Record<string, string>;
+  conversion?: ConversionMode;
+  browserPath?: string;
+}
+
+export type ConversionMode = 'native' | 'browser';
+
+export interface RunWorkflowOptions {
+  /** Input values by "<node id or title>.<input>", e.g. { 'KSampler.seed': 42, '6.text': 'a cat' }. */
+  overrides?: Record<string, unknown>;
+  /** Files for image inputs, uploaded as ephemeral for this run and removed when it ends. */
+  inputs?: Record<string, string | Buffer>;
+  /** Milliseconds; the prompt is cancelled on the server when it runs out. */
+  timeout?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  /** Conversion mode for a UI workflow input; default: the connector's. */
+  conversion?: ConversionMode;
+}
+
+export type WorkflowInput = ApiPrompt | UiWorkflow | string;
+
+/**
+ * The facade: one object with the five verbs. Everything it does is delegated to
+ * src/server (the process), src/client (the protocol), src/workflow (formats) and src/assets (files).
+ */
+export class ComfyConnector {
+  static #singleton: Promise<ComfyConnector> | undefined;
+
+  readonly server: ComfyServer | undefined;
+  #client: ComfyClient;
+  readonly #assets: AssetStore;
+  readonly #conversion: ConversionMode;
+  readonly #browserPath: string | undefined;
+  readonly #headers: Record<string, string> | undefined;
+  #definitions: NodeDefinitions | undefined;
+  #browser: BrowserConverter | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(parts: {
+    server?: ComfyServer;
+    client: ComfyClient;
+    assets: AssetStore;
+    conversion?: ConversionMode | undefined;
+    browserPath?: string | undefined;
+    headers?: Record<string, string> | undefined;
+  }) {
+    this.server = parts.server;
+    this.#client = parts.client;
+    this.#assets = parts.assets;
+    this.#conversion = parts.conversion ?? 'native';
+    this.#browserPath = parts.browserPath;
+    this.#headers = parts.headers;
+  }
+
+  /**
+   * Starts a dedicated, managed ComfyUI and resolves once it really serves.
+   * Process-wide singleton: concurrent and repeated calls share one boot and one instance until
+   * killApi(). For several independent servers, use ComfyConnector.launch() (or ComfyServer).
+   */
+  static create(options: CreateOptions = {}): Promise<ComfyConnector> {
+    if (!ComfyConnector.#singleton) {
+      const boot = ComfyConnector.launch(options);
+      ComfyConnector.#singleton = boot;
+      // A failed boot must not poison later attempts.
+      boot.catch(() => {
+        if (ComfyConnector.#singleton === boot) ComfyConnector.#singleton = undefined;
+      });
+    }
+    return ComfyConnector.#singleton;
+  }
+
+  /** Starts a managed ComfyUI that is not the singleton: as many as you like (e.g. one per GPU). */
+  static async launch(options: CreateOptions = {}): Promise<ComfyConnector> {
+    const server = new ComfyServer(options);
+    await server.start();
+    const client = new ComfyClient({ url: server.url });
+    const assets = new AssetStore({
+      client,
+      paths: server.paths,
+      ...(options.journalPath !== undefined ? { journalPath: options.journalPath } : {}),
+    });
+    const connector = new ComfyConnector({
+      server,
+      client,
+      assets,
+      conversion: options.conversion,
+      browserPath: options.browserPath,
+    });
+    server.on('exit', (info, expected) => {
+      if (!expected) connector.#client.failAll(new ServerCrashedError(info));
+    });
+    try {
+      // Whatever a crashed or SIGKILLed previous instance left behind goes first.
+      await assets.recover();
+    } catch (error) {
+      await connector.killApi();
+      throw error;
+    }
+    return connector;
+  }
+
+  /** The same API for a ComfyUI that something else manages: no process, no filesystem. */
+  static async connect(url: string, options: ConnectOptions = {}): Promise<ComfyConnector> {
+    const client = new ComfyClient({ url, ...(options.headers ? { headers: options.headers } : {}) });
+    await client.systemStats(); // fail now, with a clear error, if nothing answers there
+    return new ComfyConnector({
+      client,
+      assets: new AssetStore({ client }),
+      conversion: options.conversion,
+      browserPath: options.browserPath,
+      headers: options.headers,
+    });
+  }
+
+  get url(): string {
+    return this.server?.url ?? this.#client.url;
+  }
+
+  get client(): ComfyClient {
+    return this.#client;
+  }
+
+  /**
+   * Queues a prompt (API format) or a workflow (UI format, converted first), follows it and resolves
+   * with its history entry and output files; rejects with a typed ComfyError, never null.
+   */
+  async runWorkflow(input: WorkflowInput, options: RunWorkflowOptions = {}): Promise<RunResult> {
+    const client = await this.#ready();
+    const parsed = parseWorkflowInput(await readInput(input));
+    const workflow = isUiWorkflow(parsed) ? (parsed as UiWorkflow) : undefined;
+    let prompt: ApiPrompt = workflow
+      ? await this.getPromptFromWorkflow(workflow, { mode: options.conversion ?? this.#conversion })
+      : (parsed as ApiPrompt);
+    if (options.overrides) prompt = applyOverrides(prompt, options.overrides);
+
+    const runUploads: UploadedItem[] = [];
+    try {
+      if (options.inputs) {
+        const values: Record<string, unknown> = {};
+        for (const [key, source] of Object.entries(options.inputs)) {
+          checkInputKey(key);
+          const [uploaded] = await this.#assets.upload([{ source, to: 'input', ephemeral: true }]);
+          if (!uploaded) continue;
+          runUploads.push(uploaded);
+          values[key] = uploaded.name;
+        }
+        prompt = applyOverrides(prompt, values);
+      }
+      return await client.run(prompt, {
+        // Saved PNGs carry the workflow the way the frontend sends it.
+        ...(workflow ? { extraData: { extra_pnginfo: { workflow } } } : {}),
+        ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      });
+    } finally {
+      if (runUploads.length) await this.#assets.removeEphemeral(runUploads);
+    }
+  }
+
+  /** Converts a UI workflow into an API prompt: natively (default) or through the real frontend. */
+  async getPromptFromWorkflow(
+    workflow: UiWorkflow | string,
+    options: { mode?: ConversionMode } = {},
+  ): Promise<ApiPrompt> {
+    const client = await this.#ready();
+    const parsed = parseWorkflowInput(await readInput(workflow));
+    if (isApiPrompt(parsed)) return parsed as ApiPrompt;
+    const mode = options.mode ?? this.#conversion;
+    if (mode === 'browser') {
+      this.#browser ??= new BrowserConverter({
+        url: this.url,
+        ...(this.#browserPath ? { executablePath: this.#browserPath } : {}),
+        ...(this.#headers ? { headers: this.#headers } : {}),
+      });
+      return this.#browser.convert(parsed as UiWorkflow);
+    }
+    this.#definitions ??= new NodeDefinitions(await client.objectInfo());
+    return convertWorkflow(parsed as UiWorkflow, this.#definitions);
+  }
+
+  /** Puts files where ComfyUI looks for them; returns, per item, the name to use in a workflow. */
+  async uploadData(items: UploadItem | UploadItem[]): Promise<UploadedItem[]> {
+    const client = await this.#ready();
+    const uploaded = await this.#assets.upload(Array.isArray(items) ? items : [items]);
+    // A new model must be visible to the next conversion and validation.
+    if (uploaded.some((item) => !['input', 'output', 'temp'].includes(item.folder))) {
+      this.#definitions = new NodeDefinitions(await client.objectInfo());
+    }
+    return uploaded;
+  }
+
+  /**
+   * Shuts everything down: browser, socket, ephemeral uploads, the whole process tree. Resolves only
+   * when every process is gone; idempotent. After it, create() boots anew.
+   */
+  killApi(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    if (ComfyConnector.#singleton) {
+      const mine = await ComfyConnector.#singleton.then((c) => c === this, () => false);
+      if (mine) ComfyConnector.#singleton = undefined;
+    }
+    const steps: Array<Promise<unknown>> = [];
+    if (this.#browser) steps.push(this.#browser.close());
+    this.#client.failAll(new ConnectorClosedError());
+    this.#client.close();
+    steps.push(this.#assets.removeEphemeral());
+    const results = await Promise.allSettled(steps);
+    // The server goes last: the ephemeral files are removed while nothing can read them anew.
+    if (this.server) await this.server.stop();
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async #ready(): Promise<ComfyClient> {
+    if (this.#closing) throw new ConnectorClosedError();
+    const server = this.server;
+    if (server && !server.running) {
+      // restart: 'on-crash' brings a new process up; otherwise this throws the crash error.
+      await server.ensureRunning();
+      if (server.url !== this.#client.url) {
+        this.#client.close();
+        this.#client = new ComfyClient({ url: server.url });
+        this.#definitions = undefined;
+      }
+    }
+    return this.#client;
+  }
+}
+
+function checkInputKey(key: string): void {
+  if (!key.includes('.')) throw new OverrideError(key, 'an input key must be "<node id or title>.<input>"');
+}
+
+async function readInput(input: WorkflowInput): Promise<unknown> {
+  if (typeof input !== 'string') return input;
+  const text = input.trimStart();
+  if (text.startsWith('{') || text.startsWith('[')) return text;
+  return readFile(input, 'utf8');
+}

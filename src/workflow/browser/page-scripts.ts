@@ -1,0 +1,99 @@
+/**
+ * Code that runs inside the ComfyUI frontend page. Kept as source strings on purpose: tsx/esbuild
+ * rewrite functions (adding helpers such as `__name`) that do not exist in the page, so passing
+ * real functions to page.evaluate breaks under tsx. pageFunction() turns a source string into a
+ * function that Playwright serialises verbatim (via its toString) and calls with the argument.
+ */
+
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- the whole point: untouched source
+export function pageFunction<A, R>(source: string): (argument: A) => R {
+  return new Function(`return (${source});`)() as (argument: A) => R;
+}
+
+/** True once the frontend finished setup(): `window.app` is assigned only after node definitions are registered. */
+export const IS_APP_READY = `() => {
+  const app = window.app;
+  const types = window.LiteGraph && window.LiteGraph.registered_node_types;
+  return !!(app && app.rootGraph && app.canvas && typeof app.loadGraphData === 'function'
+    && typeof app.graphToPrompt === 'function' && types && Object.keys(types).length > 0);
+}`;
+
+/** What the page tells about itself once ready (for diagnostics and the version check). */
+export const DESCRIBE_APP = `() => ({
+  frontendVersion: window.__COMFYUI_FRONTEND_VERSION__ || null,
+  nodeTypes: Object.keys(window.LiteGraph.registered_node_types).length,
+})`;
+
+export interface PageConvertArgument {
+  workflow: unknown;
+  /** Values Math.random returns, in order, while graphToPrompt runs (dynamic prompts draw from it). */
+  randoms: number[] | null;
+  /** Epoch ms that Date sees while graphToPrompt runs (%date:…% in filename prefixes). */
+  now: number | null;
+}
+
+export type PageConvertResult =
+  | { ok: true; output: string; missing: Array<{ id: string; type: string }> }
+  | { ok: false; stage: 'load' | 'prompt'; message: string };
+
+/**
+ * Loads the workflow the way the frontend opens a file, then builds the prompt the way "Queue"
+ * does, minus queueing: widget control (control_after_generate) runs in queuePrompt's
+ * beforeQueued/afterQueued hooks, not in graphToPrompt, so the saved values are sent.
+ * loadGraphData catches its own configure errors (it shows an error dialog and logs them), so
+ * console.error is watched to turn that into a failure instead of a half-loaded graph.
+ */
+export const CONVERT_IN_PAGE = `async ({ workflow, randoms, now }) => {
+  const app = window.app;
+  const loadErrors = [];
+  const originalError = console.error;
+  console.error = (...args) => {
+    for (const a of args) if (a instanceof Error) loadErrors.push(a.stack || String(a));
+    return originalError.apply(console, args);
+  };
+  try {
+    await app.loadGraphData(workflow, true, false, null, {
+      deferWarnings: true,      // no missing-nodes / missing-models dialogs
+      skipAssetScans: true,     // no model and media scans against the server
+      silentAssetErrors: true,
+    });
+  } catch (e) {
+    loadErrors.push((e && e.stack) || String(e));
+  } finally {
+    console.error = originalError;
+  }
+  if (loadErrors.length) return { ok: false, stage: 'load', message: loadErrors.join('\\n') };
+
+  const RealDate = Date;
+  const realRandom = Math.random;
+  if (randoms) {
+    let i = 0;
+    Math.random = () => (i < randoms.length ? randoms[i++] : realRandom());
+  }
+  if (now !== null) {
+    const fixed = now;
+    class FixedDate extends RealDate {
+      constructor(...args) { if (args.length === 0) super(fixed); else super(...args); }
+      static now() { return fixed; }
+    }
+    window.Date = FixedDate;
+  }
+  let result;
+  try {
+    result = await app.graphToPrompt();
+  } catch (e) {
+    return { ok: false, stage: 'prompt', message: (e && e.stack) || String(e) };
+  } finally {
+    Math.random = realRandom;
+    window.Date = RealDate;
+  }
+  const output = result.output;
+  // A node whose type the server lacks becomes a placeholder without comfyClass: class_type is absent.
+  const missing = [];
+  for (const [id, entry] of Object.entries(output)) {
+    if (entry.class_type) continue;
+    const node = id.includes(':') ? null : app.rootGraph.getNodeById(Number(id));
+    missing.push({ id, type: (node && (node.type || (node.last_serialization && node.last_serialization.type))) || 'unknown' });
+  }
+  return { ok: true, output: JSON.stringify(output), missing };
+}`;

@@ -1,0 +1,127 @@
+/**
+ * The load step: what a node looks like after the frontend configured it from the saved JSON —
+ * its widgets with their values, and its inputs matched by name to the definition.
+ */
+import type { ClassInfo } from './definitions.js';
+import type { Scope } from './graph.js';
+import type { UiNode, UiNodeInput } from './types.js';
+import type { WidgetSpec } from './widget-specs.js';
+
+export interface LiveWidget {
+  spec: WidgetSpec;
+  value: unknown;
+}
+
+export interface LiveInput {
+  name: string;
+  type: string;
+  link: string | null;
+  /** The widget this input feeds (a PrimitiveNode writes there). */
+  widgetName: string | undefined;
+}
+
+export type NodeKind = 'backend' | 'subgraph' | 'virtual' | 'unknown';
+
+export interface LiveNode {
+  node: UiNode;
+  scope: Scope;
+  id: string;
+  kind: NodeKind;
+  info: ClassInfo | undefined;
+  widgets: LiveWidget[];
+  inputs: LiveInput[];
+  outputTypes: string[];
+  title: string;
+  mode: number;
+}
+
+function linkOf(input: UiNodeInput | undefined): string | null {
+  return input?.link == null ? null : String(input.link);
+}
+
+function typeOf(value: unknown): string {
+  return value == null ? '*' : String(value);
+}
+
+/** Definition inputs first (in definition order, saved link and widget picked by name), then saved extras. */
+export function mergeInputs(
+  declared: ReadonlyArray<{ name: string; type: string; widgetName: string | undefined }>,
+  saved: readonly UiNodeInput[],
+): LiveInput[] {
+  const byName = new Map<string, UiNodeInput>();
+  for (const input of saved) if (input && typeof input.name === 'string' && !byName.has(input.name)) byName.set(input.name, input);
+  const known = new Set(declared.map((d) => d.name));
+  const live: LiveInput[] = declared.map((d) => ({ name: d.name, type: d.type, link: linkOf(byName.get(d.name)), widgetName: d.widgetName }));
+  for (const input of saved) {
+    if (!input || typeof input.name !== 'string' || known.has(input.name)) continue;
+    live.push({ name: input.name, type: typeOf(input.type), link: linkOf(input), widgetName: input.widget?.name });
+  }
+  return live;
+}
+
+/** Saved inputs as they are (virtual and unknown nodes have no definition to match against). */
+export function savedInputs(saved: readonly UiNodeInput[]): LiveInput[] {
+  return saved.filter((i) => i && typeof i === 'object').map((i) => ({
+    name: String(i.name ?? ''), type: typeOf(i.type), link: linkOf(i), widgetName: i.widget?.name,
+  }));
+}
+
+/** migrateWidgetsValues: drop legacy forceInput slots when the count says the file predates 1.16. */
+function migrateValues(info: ClassInfo, values: unknown[]): unknown[] {
+  const flags = info.legacySlotIsForceInput;
+  if (flags.length !== values.length || !flags.some(Boolean)) return values;
+  return values.filter((_, i) => !flags[i]);
+}
+
+function createWidget(spec: WidgetSpec): LiveWidget {
+  return { spec, value: spec.defaultValue };
+}
+
+/** Puts a dynamic combo's sub-widgets for `choice` right after it, replacing the previous choice's. */
+function expandDynamic(widgets: LiveWidget[], index: number, choice: unknown): void {
+  const combo = widgets[index] as LiveWidget;
+  const prefix = `${combo.spec.name}.`;
+  for (let i = widgets.length - 1; i >= 0; i--) if ((widgets[i] as LiveWidget).spec.name.startsWith(prefix)) widgets.splice(i, 1);
+  const at = widgets.indexOf(combo);
+  const sub = combo.spec.dynamicOptions?.get(String(choice)) ?? [];
+  widgets.splice(at + 1, 0, ...sub.map(createWidget));
+}
+
+function setValue(widgets: LiveWidget[], index: number, value: unknown): void {
+  const widget = widgets[index] as LiveWidget;
+  widget.value = value;
+  if (widget.spec.dynamicOptions) expandDynamic(widgets, index, value);
+}
+
+/** Builds the widgets of a backend node and assigns widgets_values the way LGraphNode.configure does. */
+export function configureWidgets(info: ClassInfo, node: UiNode): LiveWidget[] {
+  const widgets: LiveWidget[] = [];
+  for (const spec of info.widgets) {
+    widgets.push(createWidget(spec));
+    if (spec.dynamicOptions) expandDynamic(widgets, widgets.length - 1, spec.defaultValue);
+  }
+  const saved = node.widgets_values;
+  if (Array.isArray(saved)) {
+    const values = migrateValues(info, saved);
+    // Positional, skipping widgets that take no slot; extra values are ignored, missing ones keep defaults.
+    let next = 0;
+    for (let i = 0; i < widgets.length; i++) {
+      if (!(widgets[i] as LiveWidget).spec.takesSlot) continue;
+      if (next >= values.length) break;
+      setValue(widgets, i, values[next++]);
+    }
+  } else if (saved && typeof saved === 'object') {
+    // Packs such as VideoHelperSuite save {widgetName: value}; match by name, ignore preview keys.
+    for (let i = 0; i < widgets.length; i++) {
+      const name = (widgets[i] as LiveWidget).spec.name;
+      if (Object.prototype.hasOwnProperty.call(saved, name)) setValue(widgets, i, (saved as Record<string, unknown>)[name]);
+    }
+  }
+  for (const widget of widgets) {
+    // loadGraphData's fix-ups after configure.
+    if ((info.name === 'KSampler' || info.name === 'KSamplerAdvanced') && widget.spec.name === 'sampler_name'
+      && typeof widget.value === 'string' && widget.value.startsWith('sample_')) widget.value = widget.value.slice(7);
+    if (widget.spec.isCombo && widget.value == null && widget.spec.comboOptions?.length) widget.value = widget.spec.comboOptions[0];
+  }
+  return widgets;
+}

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../src/cli/program.js';
+import { Session } from '../../src/cli/session.js';
+
+/** Runs the CLI in this process with collected output: for paths that never reach a server. */
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = process.cwd()) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    env,
+    cwd,
+    session: new Session(),
+  });
+  return { code, stdout, stderr };
+}
+
+test('--help lists the commands and the exit codes, on stdout, with exit code 0', async () => {
+  const { code, stdout } = await cli(['--help']);
+  assert.equal(code, 0);
+  for (const word of ['run', 'convert', 'upload', 'info', 'serve', 'Exit codes:', '130']) assert.ok(stdout.includes(word), word);
+});
+
+test('usage errors exit 2 before any server starts', async () => {
+  const unknown = await cli(['run', '--bogus', 'x.json']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown option '--bogus'/);
+
+  assert.equal((await cli(['run'])).code, 2, 'missing files argument');
+  assert.equal((await cli(['frobnicate'])).code, 2, 'unknown command');
+
+  const missing = await cli(['run', 'does-not-exist.json', '--comfyui', '/nowhere']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /COMFY_CLI_USAGE[\s\S]*does-not-exist\.json/);
+});
+
+test('a malformed --set, or no ComfyUI at all, is a usage error naming the fix', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cli-program-'));
+  try {
+    await writeFile(join(dir, 'wf.json'), '{}');
+    const badSet = await cli(['run', 'wf.json', '--set', 'seed42', '--comfyui', '/nowhere'], {}, dir);
+    assert.equal(badSet.code, 2);
+    assert.match(badSet.stderr, /--set "seed42" is not KEY=VALUE/);
+    const noServer = await cli(['run', 'wf.json'], {}, dir);
+    assert.equal(noServer.code, 2);
+    assert.match(noServer.stderr, /--comfyui DIR/);
+    const badRepeat = await cli(['run', 'wf.json', '--repeat', '0', '--comfyui', '/nowhere'], {}, dir);
+    assert.equal(badRepeat.code, 2);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('upload needs --to; serve refuses --url', async () => {
+  const upload = await cli(['upload', 'a.png']);
+  assert.equal(upload.code, 2);
+  assert.match(upload.stderr, /--to/);
+  const serve = await cli(['serve', '--url', 'http://127.0.0.1:1']);
+  assert.equal(serve.code, 2);
+});
