@@ -33,6 +33,9 @@ export interface BenchRow {
   target: string;
   contestant: string;
   stats: Stats;
+  /** Runs that rejected or reported failure (left out of the timings). */
+  failures: number;
+  firstFailure?: string;
 }
 
 type Runner = { name: string; run(value: number): Promise<void>; close(): Promise<void> | void };
@@ -41,6 +44,16 @@ const promptFor = (value: number): PromptGraph => ({
   '1': { class_type: 'PrimitiveInt', inputs: { value } },
   '2': { class_type: 'PreviewAny', inputs: { source: ['1', 0] } },
 });
+
+/** A contestant that never settles must not stall the whole benchmark. */
+async function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer after ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 function stats(samples: number[]): Stats {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -116,14 +129,21 @@ async function sdkRunner(url: string): Promise<Runner | undefined> {
 
 async function benchTarget(target: string, url: string, rounds: number, warmup: number): Promise<BenchRow[]> {
   const runners = [await bareRunner(url), await clientRunner(url), await sdkRunner(url)].filter((r): r is Runner => !!r);
+  console.error(`benchmarking ${target} (${url}): ${rounds} rounds + ${warmup} warm-up`);
   const samples = new Map<string, number[]>(runners.map((r) => [r.name, []]));
+  const failures = new Map<string, string[]>(runners.map((r) => [r.name, []]));
   let value = 1;
   try {
     for (let round = 0; round < warmup + rounds; round++) {
       for (let k = 0; k < runners.length; k++) {
         const runner = runners[(round + k) % runners.length] as Runner;
         const started = performance.now();
-        await runner.run(value++);
+        try {
+          await withTimeout(runner.run(value++), 15_000);
+        } catch (error) {
+          failures.get(runner.name)?.push(String(error));
+          continue;
+        }
         const elapsed = performance.now() - started;
         if (round >= warmup) samples.get(runner.name)?.push(elapsed);
       }
@@ -131,7 +151,12 @@ async function benchTarget(target: string, url: string, rounds: number, warmup: 
   } finally {
     for (const r of runners) await r.close();
   }
-  return runners.map((r) => ({ target, contestant: r.name, stats: stats(samples.get(r.name) ?? []) }));
+  return runners.map((r) => {
+    const failed = failures.get(r.name) ?? [];
+    const row: BenchRow = { target, contestant: r.name, stats: stats(samples.get(r.name) ?? []), failures: failed.length };
+    if (failed[0]) row.firstFailure = failed[0];
+    return row;
+  });
 }
 
 async function startStandin(): Promise<{ url: string; stop(): Promise<void> } | undefined> {
@@ -200,10 +225,11 @@ export async function benchRun(options: { rounds?: number; warmup?: number; real
 
 function printTable(rows: BenchRow[]): void {
   const f = (n: number) => n.toFixed(2).padStart(8);
-  console.log(`\n${'target'.padEnd(18)}${'contestant'.padEnd(24)}${'median ms'.padStart(10)}${'p90 ms'.padStart(10)}${'mean ms'.padStart(10)}${'n'.padStart(5)}`);
+  console.log(`\n${'target'.padEnd(18)}${'contestant'.padEnd(24)}${'median ms'.padStart(10)}${'p90 ms'.padStart(10)}${'mean ms'.padStart(10)}${'n'.padStart(5)}${'failed'.padStart(8)}`);
   for (const r of rows) {
-    console.log(`${r.target.padEnd(18)}${r.contestant.padEnd(24)}  ${f(r.stats.median)}  ${f(r.stats.p90)}  ${f(r.stats.mean)}${String(r.stats.n).padStart(5)}`);
+    console.log(`${r.target.padEnd(18)}${r.contestant.padEnd(24)}  ${f(r.stats.median)}  ${f(r.stats.p90)}  ${f(r.stats.mean)}${String(r.stats.n).padStart(5)}${String(r.failures).padStart(8)}`);
   }
+  for (const r of rows) if (r.firstFailure) console.log(`${r.target} / ${r.contestant}: first failure: ${r.firstFailure}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

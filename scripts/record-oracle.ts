@@ -9,36 +9,43 @@
  * meta.json (versions, options, and per workflow: ok, skipped with the missing types, or the error).
  * Needs chromium (/usr/bin/chromium) and `bash scripts/setup-oracle.sh` first.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BrowserConverter } from '../src/workflow/browser.js';
-import { findDefinitionsFile, loadCorpus, parityConvertOptions, PARITY_NOW } from '../test/workflow/corpus.js';
-import { startOracleServer } from '../test/workflow/oracle-server.js';
+import { loadCorpus, parityConvertOptions, PARITY_NOW } from '../test/workflow/corpus.js';
+import { fetchObjectInfo, startOracleServer } from '../test/workflow/oracle-server.js';
+import { ORACLE_FIXTURE_DIR, oracleFixtureName } from '../test/workflow/parity-fixture.js';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { url: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' } } });
 
 const server = values.url ? undefined : await startOracleServer();
 const url = values.url ?? server!.url;
-const definitions = JSON.parse(
-  values.url ? await (await fetch(new URL('/object_info', url))).text() : readFileSync(server!.objectInfoPath, 'utf8'),
-) as Record<string, unknown>;
+// The definitions the oracle's frontend saw, so whoever compares against these prompts uses the same.
+const definitions = await fetchObjectInfo(url);
 const corpus = loadCorpus(definitions);
-const outDir = values.out ?? join(root, 'test/fixtures/oracle-1.48.7');
+const outDir = values.out ?? ORACLE_FIXTURE_DIR;
 const converter = new BrowserConverter({ url });
+// Ctrl-C must not leave the stand-in or chromium behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void Promise.allSettled([converter.close(), server?.stop()]).then(() => process.exit(130));
+  });
+}
 const results: Record<string, unknown> = {};
 const started = Date.now();
 try {
   const info = await converter.start();
   if (!values.only) rmSync(join(outDir, 'prompts'), { recursive: true, force: true });
   mkdirSync(join(outDir, 'prompts'), { recursive: true });
+  if (!values.only) writeFileSync(join(outDir, 'object_info.json'), `${JSON.stringify(definitions)}\n`);
   const entries = corpus.usable.filter((e) => !values.only || e.name.includes(values.only));
   let done = 0;
   for (const entry of entries) {
     try {
       const prompt = await converter.convert(entry.workflow, parityConvertOptions());
-      writeFileSync(join(outDir, 'prompts', `${fixtureName(entry.name)}.json`), `${JSON.stringify(prompt, null, 1)}\n`);
+      writeFileSync(join(outDir, 'prompts', `${oracleFixtureName(entry.name)}.json`), `${JSON.stringify(prompt, null, 1)}\n`);
       results[entry.name] = 'ok';
     } catch (error) {
       results[entry.name] = { error: (error as Error).message.split('\n')[0] };
@@ -50,7 +57,7 @@ try {
   if (!values.only) {
     const meta = {
       frontendVersion: info.frontendVersion,
-      definitions: values.url ? `${url}/object_info` : server!.objectInfoPath.replace(`${root}/`, ''),
+      server: values.url ? url : 'stand-in (test/standin/main.ts --front-end-root)',
       nodeTypes: info.nodeTypes,
       recordedAt: new Date().toISOString(),
       timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
@@ -66,9 +73,4 @@ try {
 } finally {
   await converter.close();
   await server?.stop();
-}
-
-/** `<origin>__<file>`: one flat folder, names as unique as the corpus names. */
-export function fixtureName(name: string): string {
-  return name.replace('/', '__');
 }

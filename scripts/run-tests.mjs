@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Node 20's --test does not expand globs, so collect the test files here and hand them over.
 // Extra arguments filter by substring: `node scripts/run-tests.mjs workflow` runs test/workflow/**.
-import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -27,7 +27,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 mkdirSync(join(root, '.cache'), { recursive: true });
-const tap = join(root, '.cache', 'test-results.tap');
+const tap = join(root, '.cache', `test-results-${process.pid}.tap`);
 const result = spawnSync(
   process.execPath,
   [
@@ -40,6 +40,7 @@ const result = spawnSync(
 );
 // One plain closing line that any CI reader understands, taken from the TAP summary.
 const summary = readFileSync(tap, 'utf8');
+rmSync(tap, { force: true });
 const count = (key) => Number(summary.match(new RegExp(`^# ${key} (\\d+)$`, 'm'))?.[1] ?? 0);
 console.log(`${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
 process.exit(result.status ?? 1);

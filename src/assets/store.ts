@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ComfyError, RemoteUnsupportedError, UnknownFolderError, UnsafePathError, UploadError } from '../errors.js';
 import { NameTakenError, chooseName, commit, contentOfFile, exists, fsyncDir, writeTemp, type ContentId } from './atomic.js';
@@ -174,7 +174,13 @@ export class AssetStore {
           `Deleting "${name}" again later (ephemeral: true) needs the server's folders; ComfyUI has no route to delete an upload, so upload it without ephemeral`,
         );
       }
-      if (this.paths) await resolveInside(this.routeRoot(item.to), item.subfolder, name);
+      if (this.paths) {
+        const { path } = await resolveInside(this.routeRoot(item.to), item.subfolder, name);
+        // ComfyUI overwrites in place (open 'wb'): a hard-linked file would change elsewhere too.
+        if (item.overwrite && (await hardLinked(path))) {
+          throw new UnsafePathError(join(item.subfolder ?? '', name), `${path} has other hard links, so overwriting it in place would also change files elsewhere`);
+        }
+      }
       return;
     }
     if (item.mask) throw new UploadError(describeItem(item), `masks go to input, output or temp, not to the model folder "${item.to}".`);
@@ -183,7 +189,16 @@ export class AssetStore {
       throw new RemoteUnsupportedError(`Writing the model file "${name}" into "${item.to}"`);
     }
     const list = this.folders.get(key);
-    if (!list || list.length === 0 || NOT_UPLOADABLE.has(key)) throw new UnknownFolderError(item.to, await this.knownKeys());
+    if (!list || list.length === 0 || NOT_UPLOADABLE.has(key)) {
+      const known = await this.knownKeys();
+      if (!NOT_UPLOADABLE.has(key) && known.includes(key)) {
+        throw new UploadError(
+          describeItem(item),
+          `the server knows the folder key "${key}", but a custom node added it at run time, so its folders are unknown here. List them in an extra_model_paths yaml file (extraModelPaths) and restart.`,
+        );
+      }
+      throw new UnknownFolderError(item.to, known);
+    }
     await resolveInside(list[0] as string, item.subfolder, name);
   }
 
@@ -251,7 +266,7 @@ export class AssetStore {
       if (!ephemeral || !existed) {
         const id = newId();
         if (ephemeral) await journal.append({ op: 'intent', id, kind: 'ephemeral', path, pid: process.pid, at: new Date().toISOString() });
-        const response = await this.send(item, folder, data, name, subfolder, true);
+        const response = await this.settleOnFailure(ephemeral ? id : undefined, path, undefined, () => this.send(item, folder, data, name, subfolder, true));
         if (ephemeral) await this.completed(id, path, undefined);
         return finish(response.name, { ephemeral, ...(existed ? { replaced: true } : {}) });
       }
@@ -263,7 +278,7 @@ export class AssetStore {
       await copyFile(path, temp, constants.COPYFILE_FICLONE);
       await rename(temp, backup);
       await fsyncDir(dir);
-      const response = await this.send(item, folder, data, name, subfolder, true);
+      const response = await this.settleOnFailure(id, path, backup, () => this.send(item, folder, data, name, subfolder, true));
       await this.completed(id, path, backup);
       return finish(response.name, { ephemeral: true, replaced: true });
     }
@@ -276,7 +291,7 @@ export class AssetStore {
     const id = newId();
     const predicted = join(dir, choice.name);
     await journal.append({ op: 'intent', id, kind: 'ephemeral', path: predicted, pid: process.pid, at: new Date().toISOString() });
-    const response = await this.send(item, folder, data, name, subfolder, false);
+    const response = await this.settleOnFailure(id, predicted, undefined, () => this.send(item, folder, data, name, subfolder, false));
     if (response.name === choice.name) {
       await this.completed(id, predicted, undefined);
       return finish(response.name, { ephemeral: true });
@@ -289,6 +304,27 @@ export class AssetStore {
     await journal.append({ op: 'intent', id: actual, kind: 'ephemeral', path: actualPath, pid: process.pid, at: new Date().toISOString() });
     await this.completed(actual, actualPath, undefined);
     return finish(response.name, { ephemeral: true });
+  }
+
+  /**
+   * Runs an upload that has a journal intent; when it fails, the intent is settled at once so a
+   * later removal cannot touch a file that is not ours: the backup goes back, or, when nothing was
+   * written, the intent is cancelled. (Kept as it is if the server may have written the file.)
+   */
+  private async settleOnFailure<T>(id: string | undefined, path: string, backup: string | undefined, upload: () => Promise<T>): Promise<T> {
+    try {
+      return await upload();
+    } catch (error) {
+      if (id !== undefined) {
+        if (backup && (await exists(backup))) {
+          await rename(backup, path);
+          await (this.journal as Journal).append({ op: 'cancel', id });
+        } else if (!backup && !(await exists(path))) {
+          await (this.journal as Journal).append({ op: 'cancel', id });
+        }
+      }
+      throw error;
+    }
   }
 
   /** Marks an ephemeral change done and remembers it, so a later plain upload can keep the file. */
@@ -408,5 +444,14 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
     const partial = `${to}${PARTIAL_SUFFIX}`;
     await copyFile(from, partial, constants.COPYFILE_FICLONE);
     await rename(partial, to);
+  }
+}
+
+async function hardLinked(path: string): Promise<boolean> {
+  try {
+    const info = await lstat(path);
+    return info.isFile() && info.nlink > 1;
+  } catch {
+    return false;
   }
 }

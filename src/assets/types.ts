@@ -104,13 +104,17 @@ export interface AssetServerPaths {
 export interface AssetStoreOptions {
   client: UploadClient;
   /** Absent for a remote server: then only route uploads (input/output/temp, not ephemeral) work. */
-  paths?: AssetServerPaths;
-  /** Where the ephemeral journal lives; default <baseDirectory>/user/comfy-connector-journal/. */
-  journalPath?: string;
+  paths?: AssetServerPaths | undefined;
+  /**
+   * The FOLDER holding the ephemeral journals (one file per store instance, so several processes
+   * never share a file); default <baseDirectory>/user/comfy-connector-journal/. Stores that must
+   * recover each other's leftovers must use the same folder.
+   */
+  journalPath?: string | undefined;
   /** Called after a model file was written, so the facade can refresh its node definitions. */
-  onModelsChanged?: () => void | Promise<void>;
+  onModelsChanged?: (() => void | Promise<void>) | undefined;
   /** Receives problems that do not fail the call (journal entries ignored during recovery...). */
-  onWarning?: (message: string) => void;
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 /** What recover() and removeEphemeral() did. */

@@ -24,7 +24,7 @@ function onSignal(signal: NodeJS.Signals): void {
 process.on('SIGINT', onSignal);
 // A forced exit skips the live display's cleanup; never leave the user's terminal without a cursor.
 process.on('exit', () => {
-  if (process.stderr.isTTY) process.stderr.write('\x1b[?25h');
+  if (process.stderr.isTTY) process.stderr.write('\x1b[?25h\x1b[?7h'); // cursor on, autowrap on
 });
 process.on('SIGTERM', onSignal);
 

@@ -237,7 +237,9 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
   async #prepare() {
     const options = this.options;
     const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8', ...options.env };
-    const comfyuiPath = options.comfyuiPath ?? process.env.COMFYUI_PATH;
+    // With a replacement command, COMFYUI_PATH is not taken: a stand-in must not use (and write to)
+    // the folders of a real ComfyUI that happens to be configured in the environment.
+    const comfyuiPath = options.command ? options.comfyuiPath : (options.comfyuiPath ?? process.env.COMFYUI_PATH);
     let base: string[];
     if (options.command) {
       if (options.command.length === 0) throw new ServerStartError({ exitCode: null, signal: null, logTail: [] }, 'options.command is empty: give [executable, ...args].');
@@ -285,7 +287,8 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
     return {
       base,
       env,
-      cwd: comfyuiPath !== undefined ? resolvePath(comfyuiPath) : process.cwd(),
+      // A replacement command is run from here, so its relative parts (`--import tsx`) resolve.
+      cwd: comfyuiPath !== undefined && !options.command ? resolvePath(comfyuiPath) : process.cwd(),
       cpu: needsCpuFlag(options.device ?? 'auto', env),
       cudaDevice: options.cudaDevice,
       explicit,

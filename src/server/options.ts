@@ -13,7 +13,9 @@ export interface ServerOptions {
   python?: string;
   /**
    * Replaces `[python, main.py]` entirely (the ComfyUI flags are still appended). No Python check is
-   * made then. Tests start the stand-in this way: [process.execPath, '--import', 'tsx', '/abs/main.ts'].
+   * made then, it runs in this process's working directory, and COMFYUI_PATH is not read (only an
+   * explicit comfyuiPath sets the folders; without one they live in the instance folder).
+   * Tests start the stand-in this way: [process.execPath, '--import', 'tsx', '/abs/main.ts'].
    */
   command?: string[];
   /** More ComfyUI flags, appended last (e.g. ['--lowvram']). */

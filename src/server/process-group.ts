@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 
@@ -32,22 +32,38 @@ export interface WatchOptions {
   cleanupDirectory?: string;
   /** SIGINT → SIGKILL grace the watchdog gives ComfyUI when this process died. */
   orphanGraceMs?: number;
+  /** How to run the watchdog (node and its arguments); default: see watchdogCommand(). */
+  watchdog?: string[];
 }
 
 /**
- * The watchdog as this module was shipped: dist/server/watchdog.js beside the compiled module, or
- * src/server/watchdog.ts run through tsx when the library itself runs from source.
+ * The watchdog as this module was shipped: dist/server/watchdog.js beside the compiled module.
+ * Running from source, an up-to-date build of it (dist/server/watchdog.js newer than the .ts) is
+ * preferred: plain node starts in tens of milliseconds, node with tsx in about a second. Without
+ * one, src/server/watchdog.ts runs through tsx.
  */
-function watchdogCommand(): string[] {
-  const js = fileURLToPath(new URL('./watchdog.js', import.meta.url));
-  if (existsSync(js)) return [process.execPath, js];
+export function watchdogCommand(): string[] {
+  const beside = fileURLToPath(new URL('./watchdog.js', import.meta.url));
+  if (existsSync(beside)) return [process.execPath, beside];
   const ts = fileURLToPath(new URL('./watchdog.ts', import.meta.url));
+  const built = fileURLToPath(new URL('../../dist/server/watchdog.js', import.meta.url));
+  if (newerOrSame(built, ts)) return [process.execPath, built];
   // Resolved from here, not from the child's working directory (the ComfyUI folder has no tsx).
   return [process.execPath, '--import', import.meta.resolve('tsx'), ts];
 }
 
+function newerOrSame(file: string, than: string): boolean {
+  try {
+    return statSync(file).mtimeMs >= statSync(than).mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export function spawnWatched(options: WatchOptions): WatchedProcess {
-  const [node, ...nodeArgs] = watchdogCommand();
+  const [node, ...nodeArgs] = options.watchdog ?? watchdogCommand();
   const config = {
     command: options.command,
     cwd: options.cwd,
@@ -91,18 +107,28 @@ export function spawnWatched(options: WatchOptions): WatchedProcess {
     }
   });
 
+  const ended = (stream: Readable) =>
+    new Promise<void>((resolve) => {
+      if (stream.readableEnded || stream.destroyed) return resolve();
+      stream.once('end', resolve).once('close', resolve).once('error', () => resolve());
+    });
   const exited = new Promise<ChildExit>((resolve) => {
-    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
-      resolveStarted(undefined);
-      // Without a status line the watchdog itself was killed; its own exit is the best we know.
-      resolve(status ?? { exitCode: code, signal });
-    };
     watchdog.once('error', (error) => {
       resolveStarted(undefined);
       resolve({ exitCode: null, signal: null, spawnError: `could not start the watchdog: ${error.message}` });
     });
-    // 'close' waits for the status pipe to drain, so the exit line is never lost.
-    watchdog.once('close', finish);
+    // Not 'close': ComfyUI (or what it started) may hold stdout/stderr open after the watchdog was
+    // killed, and its death is what we must report. Only the watchdog holds the status pipe.
+    watchdog.once('exit', (code, signal) => {
+      const logsDrained = Promise.all([ended(watchdog.stdout as Readable), ended(watchdog.stderr as Readable)]);
+      // The last log lines (a traceback) belong in the exit report; a grandchild holding the
+      // pipes open must not delay it, though.
+      void Promise.all([ended(statusPipe), Promise.race([logsDrained, sleep(200)])]).then(() => {
+        resolveStarted(undefined);
+        // Without a status line the watchdog itself was killed; its own end is the best we know.
+        resolve(status ?? { exitCode: code, signal });
+      });
+    });
   });
 
   return {
@@ -192,7 +218,6 @@ export function processAlive(pid: number): boolean {
   return stat.state !== 'Z' && stat.state !== 'X';
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until the group is empty; true if it emptied within `ms`. */
 export async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {

@@ -4,6 +4,7 @@ import { launchChromium, type LaunchedBrowser } from './browser/launch.js';
 import {
   CONVERT_IN_PAGE,
   DESCRIBE_APP,
+  INSTALL_PROBE,
   IS_APP_READY,
   pageFunction,
   type PageConvertArgument,
@@ -151,6 +152,7 @@ export class BrowserConverter {
       // After setup() the frontend still restores or opens a first workflow; let that settle so it
       // cannot replace the graph we load next.
       await inFlight.quiet(500, timeout);
+      await page.evaluate(pageFunction<undefined, void>(INSTALL_PROBE), undefined);
       const described = await page.evaluate(pageFunction<undefined, { frontendVersion: string | null; nodeTypes: number }>(DESCRIBE_APP), undefined);
       return { browser, page, info: { ...described, bootMs: Date.now() - started } };
     } catch (error) {

@@ -6,6 +6,7 @@
 import { InvalidWorkflowError, UnknownNodeTypeError } from '../errors.js';
 import { NodeDefinitions } from './definitions.js';
 import { readWorkflowGraph, SUBGRAPH_INPUT_NODE, type Scope, type WorkflowGraph } from './graph.js';
+import { executionOrder } from './execution-order.js';
 import { expandGroupNodes } from './group-nodes.js';
 import { configureWidgets, mergeInputs, savedInputs, type LiveInput, type LiveNode, type LiveWidget } from './live-node.js';
 import { applyTextReplacements, processDynamicPrompt, type ReplacementNode } from './text-transforms.js';
@@ -66,7 +67,8 @@ class Converter {
       for (const node of scope.order) this.live.set(node, this.configure(node, scope));
     }
     for (const live of this.live.values()) if (live.node.type === 'PrimitiveNode') this.applyPrimitive(live);
-    for (const node of this.graph.root.order) this.addDto(node, this.graph.root, [], undefined, new Set());
+    const rootOrder = executionOrder(this.graph.root, (node) => (this.live.get(node) as LiveNode).inputs.filter((i) => i.link !== null).length);
+    for (const node of rootOrder) this.addDto(node, this.graph.root, [], undefined, new Set());
     const output: ApiPrompt = {};
     for (const dto of this.dtos.values()) {
       const { live } = dto;
@@ -244,8 +246,58 @@ class Converter {
     const hostInput = host.live.inputs[hostSlot];
     if (!hostInput) return undefined;
     if (hostInput.link !== null && host.live.scope.links.has(hostInput.link)) return this.resolveInput(host, hostSlot, seen);
-    const promoted = promotedValue(host.live, hostInput.name);
+    const promoted = this.promotedValue(host.live, hostInput.name);
     return promoted.found ? { widgetValue: promoted.value } : undefined;
+  }
+
+  /**
+   * The value an unlinked promoted input carries (SubgraphNode._applyPromotedWidgetValues): the
+   * host's widgets_values holds one entry per promoted input, in input order; without one, the
+   * promoted interior widget's current value. Every inner target of that input receives it, also
+   * sockets without a widget. Not promoted (no widget behind it): undefined.
+   */
+  private promotedValue(host: LiveNode, inputName: string): { found: boolean; value?: unknown } {
+    const inner = this.graph.subgraphs.get(host.node.type);
+    if (!inner) return { found: false };
+    const values = Array.isArray(host.node.widgets_values) ? host.node.widgets_values : [];
+    let index = 0;
+    for (const input of host.inputs) {
+      const source = this.promotedSource(inner, input.name, proxyWidgetsOf(host.node), new Set());
+      if (!source) continue;
+      if (input.name === inputName) {
+        if (index < values.length && values[index] !== undefined) return { found: true, value: values[index] };
+        return source;
+      }
+      index++;
+    }
+    return { found: false };
+  }
+
+  /** The interior widget a subgraph input is promoted from, with its value; undefined when none. */
+  private promotedSource(inner: Scope, inputName: string, proxyWidgets: Array<[string, string]>, seen: Set<string>): { found: true; value: unknown } | undefined {
+    const key = `${inner.definition?.id}:${inputName}`;
+    if (seen.has(key)) return undefined;
+    seen.add(key);
+    const definitionInput = inner.definition?.inputs?.find((i) => i.name === inputName);
+    const candidates: Array<{ node: LiveNode; widget: string }> = [];
+    for (const linkId of definitionInput?.linkIds ?? []) {
+      const link = inner.links.get(String(linkId));
+      const targetNode = link && inner.nodes.get(link.targetId);
+      const target = targetNode && this.live.get(targetNode);
+      if (!link || !target) continue;
+      const input = target.inputs.find((i) => i.link === link.id) ?? target.inputs[link.targetSlot];
+      if (!input) continue;
+      if (target.kind === 'backend' && input.widgetName) candidates.push({ node: target, widget: input.widgetName });
+      else if (target.kind === 'subgraph') {
+        const nested = this.promotedValue(target, input.name);
+        if (nested.found) return { found: true, value: nested.value };
+      }
+    }
+    if (!candidates.length) return undefined;
+    // A legacy proxyWidgets entry names the interior widget; otherwise the first connected one.
+    const chosen = candidates.find((c) => proxyWidgets.some(([id, w]) => id === c.node.id && w === c.widget)) ?? candidates[0];
+    const widget = chosen?.node.widgets.find((w) => w.spec.name === chosen.widget);
+    return widget ? { found: true, value: widget.value } : undefined;
   }
 
   private resolveOutput(dto: Dto, slot: number, type: string, seen: Set<string>): Resolved {
@@ -304,18 +356,11 @@ class Converter {
   }
 }
 
-/**
- * The instance value of a promoted widget (canonical form): the host's widgets_values holds one
- * entry per widget-bearing input, in input order. A missing value means "use the interior's".
- */
-function promotedValue(host: LiveNode, inputName: string): { found: boolean; value?: unknown } {
-  const values = host.node.widgets_values;
-  if (!Array.isArray(values) || values.length === 0) return { found: false };
-  const saved = Array.isArray(host.node.inputs) ? host.node.inputs : [];
-  const widgetBearing = host.inputs.filter((i) => saved.some((s) => s?.name === i.name && s.widget));
-  const index = widgetBearing.findIndex((i) => i.name === inputName);
-  if (index === -1 || index >= values.length) return { found: false };
-  return { found: true, value: values[index] };
+/** properties.proxyWidgets of a subgraph instance (Sept 2025 – May 2026 files): [innerNodeId, widgetName] pairs. */
+function proxyWidgetsOf(node: UiNode): Array<[string, string]> {
+  const raw = node.properties?.proxyWidgets;
+  if (!Array.isArray(raw)) return [];
+  return raw.filter((e): e is [unknown, unknown] => Array.isArray(e) && e.length >= 2).map(([id, w]) => [String(id), String(w)]);
 }
 
 /** ExecutableNodeDTO._getBypassSlotIndex: which input a bypassed node forwards to output `slot`. */
@@ -354,7 +399,7 @@ function assertAcyclic(prompt: ApiPrompt): void {
  * `definitions` is the server's /object_info (raw or wrapped); `random` and `now` make dynamic
  * prompts and `%date:…%` reproducible.
  */
-export function convertWorkflow(workflow: UiWorkflow, definitions: NodeDefinitions | ObjectInfo, options: ConvertOptions = {}): ApiPrompt {
+export function convertWorkflow(workflow: UiWorkflow, definitions: NodeDefinitions | ObjectInfo | Record<string, unknown>, options: ConvertOptions = {}): ApiPrompt {
   const defs = NodeDefinitions.from(definitions);
   const expanded = expandGroupNodes(workflow, defs);
   return new Converter(expanded, defs, options).run();

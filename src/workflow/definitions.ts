@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidWorkflowError } from '../errors.js';
+import { FRONTEND_LOCALE_TITLES } from './frontend-titles.js';
 import type { NodeDefinition, ObjectInfo } from './types.js';
 import { extensionInputs, orderedInputs, specType, widgetsForInput, type SocketSpec, type WidgetSpec } from './widget-specs.js';
 
@@ -17,7 +18,7 @@ export const FILENAME_REPLACE_CLASSES = new Set([
 /** Everything conversion needs to know about one node class. */
 export interface ClassInfo {
   name: string;
-  /** The default node title: display_name, else the class name. */
+  /** The default node title: the frontend locale's name where it has one, else display_name, else the class name. */
   displayName: string;
   /** Widgets in creation order (the order of widgets_values). */
   widgets: WidgetSpec[];
@@ -35,7 +36,7 @@ export interface ClassInfo {
   replacesFilename: boolean;
 }
 
-export type DefinitionsLoader = () => Promise<ObjectInfo>;
+export type DefinitionsLoader = () => Promise<ObjectInfo | Record<string, unknown>>;
 
 function buildClassInfo(name: string, def: NodeDefinition): ClassInfo {
   const extras = extensionInputs(name, def);
@@ -43,7 +44,7 @@ function buildClassInfo(name: string, def: NodeDefinition): ClassInfo {
   const widgets: WidgetSpec[] = [];
   const sockets: SocketSpec[] = [];
   for (const [inputName, spec] of inputs) {
-    const created = widgetsForInput(inputName, spec);
+    const created = widgetsForInput(inputName, spec, { className: name, earlier: widgets.map((w) => w.name) });
     widgets.push(...created);
     if (inputName === 'upload' || inputName === 'audioUI') continue;
     const options = (typeof spec[1] === 'object' && spec[1] !== null ? spec[1] : {}) as Record<string, unknown>;
@@ -69,7 +70,7 @@ function buildClassInfo(name: string, def: NodeDefinition): ClassInfo {
   const outputs = (def.output ?? []).map((t) => (Array.isArray(t) ? 'COMBO' : String(t)));
   return {
     name,
-    displayName: typeof def.display_name === 'string' && def.display_name ? def.display_name : name,
+    displayName: FRONTEND_LOCALE_TITLES.get(name) ?? (typeof def.display_name === 'string' && def.display_name ? def.display_name : name),
     widgets,
     sockets,
     socketByName: new Map(sockets.map((s) => [s.name, s])),
@@ -88,8 +89,9 @@ export class NodeDefinitions {
   private classes = new Map<string, ClassInfo>();
   private readonly loader: DefinitionsLoader | undefined;
 
-  constructor(objectInfo: ObjectInfo, loader?: DefinitionsLoader) {
-    this.info = objectInfo;
+  /** Takes /object_info as a server returns it (client.objectInfo() gives Record<string, unknown>). */
+  constructor(objectInfo: ObjectInfo | Record<string, unknown>, loader?: DefinitionsLoader) {
+    this.info = objectInfo as ObjectInfo;
     this.loader = loader;
   }
 
@@ -115,7 +117,7 @@ export class NodeDefinitions {
   }
 
   /** Accepts either a NodeDefinitions or a raw /object_info object. */
-  static from(x: NodeDefinitions | ObjectInfo): NodeDefinitions {
+  static from(x: NodeDefinitions | ObjectInfo | Record<string, unknown>): NodeDefinitions {
     return x instanceof NodeDefinitions ? x : new NodeDefinitions(x);
   }
 
@@ -155,13 +157,13 @@ export class NodeDefinitions {
   /** Reloads from the loader and drops the computed layouts. Without a loader this keeps the data. */
   async refresh(): Promise<void> {
     if (!this.loader) return;
-    this.info = await this.loader();
+    this.info = (await this.loader()) as ObjectInfo;
     this.classes.clear();
   }
 
   /** Replaces the definitions in place (for callers that fetched /object_info themselves). */
-  replace(objectInfo: ObjectInfo): void {
-    this.info = objectInfo;
+  replace(objectInfo: ObjectInfo | Record<string, unknown>): void {
+    this.info = objectInfo as ObjectInfo;
     this.classes.clear();
   }
 }

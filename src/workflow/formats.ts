@@ -21,14 +21,13 @@ export function isApiPrompt(x: unknown): x is ApiPrompt {
   return entries.length > 0 && entries.every((e) => isRecord(e) && typeof e.class_type === 'string' && isRecord(e.inputs));
 }
 
-export type ParsedWorkflowInput = { kind: 'workflow'; workflow: UiWorkflow } | { kind: 'prompt'; prompt: ApiPrompt };
-
 /**
- * Reads JSON text or an already parsed value and says which format it is.
+ * Reads JSON text or an already parsed value and returns the workflow or prompt in it
+ * (tell them apart with isUiWorkflow / isApiPrompt).
  * Accepts the `{prompt: {...}}` wrapper that POST /prompt bodies and some exports use.
  * Plain JSON.parse on purpose: seeds above 2^53 then round exactly as the frontend's do.
  */
-export function parseWorkflowInput(input: string | unknown): ParsedWorkflowInput {
+export function parseWorkflowInput(input: string | unknown): UiWorkflow | ApiPrompt {
   let value: unknown = input;
   if (typeof input === 'string') {
     try {
@@ -41,10 +40,10 @@ export function parseWorkflowInput(input: string | unknown): ParsedWorkflowInput
       );
     }
   }
-  if (isUiWorkflow(value)) return { kind: 'workflow', workflow: value };
-  if (isApiPrompt(value)) return { kind: 'prompt', prompt: value };
-  if (isRecord(value) && isApiPrompt(value.prompt)) return { kind: 'prompt', prompt: value.prompt };
-  if (isRecord(value) && isUiWorkflow(value.workflow)) return { kind: 'workflow', workflow: value.workflow };
+  if (isUiWorkflow(value) || isApiPrompt(value)) return value;
+  // The body of POST /prompt, and files that wrap the workflow: {prompt} / {workflow}.
+  if (isRecord(value) && isApiPrompt(value.prompt)) return value.prompt;
+  if (isRecord(value) && isUiWorkflow(value.workflow)) return value.workflow;
   throw new InvalidWorkflowError(
     'The input is neither a UI workflow (an object with "nodes" and "links") nor an API prompt (node id → {"class_type", "inputs"}).',
   );

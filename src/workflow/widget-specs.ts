@@ -92,8 +92,23 @@ export function orderedInputs(def: NodeDefinition, extraRequired: Array<[string,
   return out;
 }
 
+/** Classes whose LOAD_3D widget is called viewport_state instead of image (Comfy.Load3D). */
+const VIEWPORT_STATE_CLASSES = new Set(['Preview3DAdvanced', 'Save3DAdvanced', 'PreviewGaussianSplat', 'PreviewPointCloud', 'SaveGaussianSplat', 'SavePointCloud']);
+
+/** What a widget constructor can see of the node it is building. */
+export interface WidgetContext {
+  className: string;
+  /** Names of the widgets built so far. */
+  earlier: readonly string[];
+}
+
+function button(name: string, value: string): WidgetSpec {
+  // Buttons added without {serialize: false} take a slot and are sent, as the frontend does.
+  return { name, role: 'value', takesSlot: true, sent: true, defaultValue: value, dynamicPrompts: false, isCombo: false, isCurve: false };
+}
+
 /** The widgets one input creates: the value widget and its control companions. */
-export function widgetsForInput(name: string, spec: InputSpec): WidgetSpec[] {
+export function widgetsForInput(name: string, spec: InputSpec, context: WidgetContext = { className: '', earlier: [] }): WidgetSpec[] {
   const options = specOptions(spec);
   const declared = typeof options.widgetType === 'string' ? options.widgetType : specType(spec);
   if (!WIDGET_TYPES.has(declared) || options.forceInput) return [];
@@ -128,9 +143,17 @@ export function widgetsForInput(name: string, spec: InputSpec): WidgetSpec[] {
         ...base, name, role: 'value', takesSlot: true, sent: true, isCombo: true, comboOptions,
         defaultValue: options.default || (comboOptions.length ? comboOptions[0] : undefined),
       };
-      if (!control) return [value];
+      const companions: WidgetSpec[] = [];
+      const remote = options.remote as { refresh_button?: unknown } | undefined;
+      if (remote && typeof remote === 'object') {
+        // useRemoteWidget: an "Auto-refresh" toggle (not sent) and, when asked for, a refresh button.
+        if (!value.defaultValue) value.defaultValue = 'Loading...';
+        companions.push({ name: 'Auto-refresh after generation', role: 'control', takesSlot: true, sent: false, defaultValue: false, dynamicPrompts: false, isCombo: false, isCurve: false });
+        if (remote.refresh_button) companions.push(button('refresh', 'refresh'));
+      }
+      if (!control) return [value, ...companions];
       // A combo with control_after_generate gets the control combo and a filter-list string.
-      return [value, controlWidget('randomize'), {
+      return [value, ...companions, controlWidget('randomize'), {
         name: 'control_filter_list', role: 'filter', takesSlot: true, sent: false, defaultValue: '',
         dynamicPrompts: false, isCombo: false, isCurve: false,
       }];
@@ -142,14 +165,15 @@ export function widgetsForInput(name: string, spec: InputSpec): WidgetSpec[] {
         const key = String(choice.key);
         const sub: WidgetSpec[] = [];
         for (const section of [choice.inputs?.required ?? {}, choice.inputs?.optional ?? {}]) {
-          for (const [child, childSpec] of Object.entries(section)) sub.push(...widgetsForInput(`${name}.${child}`, childSpec));
+          for (const [child, childSpec] of Object.entries(section)) sub.push(...widgetsForInput(`${name}.${child}`, childSpec, context));
         }
         dynamicOptions.set(key, sub);
       }
       const keys = [...dynamicOptions.keys()];
       return [{
         ...base, name, role: 'value', takesSlot: true, sent: true, isCombo: true, comboOptions: keys,
-        defaultValue: options.default || keys[0], dynamicOptions,
+        // dynamicComboWidget builds its combo from the keys alone, so a declared default is ignored.
+        defaultValue: keys[0], dynamicOptions,
       }];
     }
     case 'IMAGEUPLOAD':
@@ -158,6 +182,17 @@ export function widgetsForInput(name: string, spec: InputSpec): WidgetSpec[] {
       return [{ ...base, name, role: 'upload', takesSlot: true, sent: false, defaultValue: '' }];
     case 'AUDIO_UI':
       return [];
+    case 'PREVIEW_3D':
+      return [{ ...base, name, role: 'value', takesSlot: true, sent: true, defaultValue: '' }];
+    case 'LOAD_3D': {
+      // Comfy.Load3D: three buttons when the node has a model_file combo, then the viewer widget,
+      // whose value is made at queue time (a canvas upload); the saved value is what we can send.
+      const buttons = context.earlier.includes('model_file')
+        ? [button('upload 3d model', 'upload3dmodel'), button('upload extra resources', 'uploadExtraResources'), button('clear', 'clear')]
+        : [];
+      const viewer = VIEWPORT_STATE_CLASSES.has(context.className) ? 'viewport_state' : 'image';
+      return [...buttons, { ...base, name: viewer, role: 'value', takesSlot: true, sent: true, defaultValue: '' }];
+    }
     default:
       return [{ ...base, name, role: 'value', takesSlot: true, sent: true, defaultValue: options.default ?? null }];
   }
@@ -172,5 +207,7 @@ export function extensionInputs(className: string, def: NodeDefinition): Array<[
   const audio = required.audio;
   if (audio && specOptions(audio).audio_upload === true) extra.push(['upload', ['AUDIOUPLOAD', {}]]);
   if (AUDIO_UI_CLASSES.has(className)) extra.push(['audioUI', ['AUDIO_UI', {}]]);
+  // Comfy.Preview3D and Comfy.SaveGLB add a 3D viewer widget called image.
+  if (className === 'Preview3D' || className === 'SaveGLB') extra.push(['image', ['PREVIEW_3D', {}]]);
   return extra;
 }

@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AssetServerPaths, ImageRef, UploadClient, UploadResponse } from '../../src/assets/index.js';
 
 /** A throw-away ComfyUI folder layout (no ComfyUI in it): base/models, input, output, temp, user. */
@@ -99,3 +102,35 @@ export function listTree(dir: string): string[] {
   return out.sort();
 }
 
+
+/**
+ * Runs test/assets/crash-child.ts (uploads ephemeral files, optionally through a real server at
+ * `url`), calls `whileAlive` once it is done, then SIGKILLs it and waits for it to be gone.
+ */
+export async function killedUploader(
+  t: { after: (fn: () => void) => void },
+  paths: AssetServerPaths,
+  url: string | undefined,
+  whileAlive: () => void,
+): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./crash-child.ts', import.meta.url)), JSON.stringify(paths), ...(url ? [url] : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const exited = once(child, 'exit');
+  let out = '';
+  child.stdout?.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (d: string) => {
+      out += d;
+      if (out.includes('READY')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the uploader exited early with ${code}`)));
+  });
+  whileAlive();
+  child.kill('SIGKILL');
+  const [, signal] = await exited;
+  if (signal !== 'SIGKILL') throw new Error(`the uploader ended with ${String(signal)}, not SIGKILL`);
+}

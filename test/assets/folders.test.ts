@@ -82,6 +82,12 @@ describe('model folders', () => {
       return true;
     });
     await assert.rejects(store.upload([{ source: Buffer.from('x'), to: 'custom_nodes', name: 'evil.py' }]), UnknownFolderError);
+    // DiskRouteClient.models() lists "vae"...; a key the server has but we cannot place gets its own message.
+    const odd = new AssetStore({
+      client: Object.assign(new DiskRouteClient(tree.paths), { models: async () => ['runtime_key'] }),
+      paths: tree.paths,
+    });
+    await assert.rejects(odd.upload([{ source: Buffer.from('x'), to: 'runtime_key', name: 'x.bin' }]), /custom node added it at run time/);
   });
 
   test('remote: model folders and ephemeral route uploads are refused, plain images go through', async () => {

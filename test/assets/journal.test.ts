@@ -219,8 +219,30 @@ describe('collisions follow ComfyUI', () => {
     assert.deepEqual(listTree(join(models, 'loras')), ['m.safetensors']);
   });
 
+  test('a failed ephemeral route upload is settled at once: backup restored, intent cancelled', async (t) => {
+    const { tree } = setup(t);
+    writeFileSync(join(tree.paths.inputDirectory, 'cat.png'), 'ORIGINAL');
+    const client = new DiskRouteClient(tree.paths);
+    client.uploadImage = async () => {
+      writeFileSync(join(tree.paths.inputDirectory, 'cat.png'), 'HALF'); // the server died mid-write
+      throw new Error('socket hang up');
+    };
+    const store = new AssetStore({ client, paths: tree.paths });
+    await assert.rejects(store.upload([{ source: Buffer.from('new'), to: 'input', name: 'cat.png', overwrite: true, ephemeral: true }]), /socket hang up/);
+    assert.equal(readFileSync(join(tree.paths.inputDirectory, 'cat.png'), 'utf8'), 'ORIGINAL');
+    client.uploadImage = async () => {
+      throw new Error('413 too large');
+    };
+    await assert.rejects(store.upload([{ source: Buffer.from('new'), to: 'input', name: 'dog.png', ephemeral: true }]), /413/);
+    // Someone else's dog.png appears later: removal must not take it.
+    writeFileSync(join(tree.paths.inputDirectory, 'dog.png'), 'NOT OURS');
+    const report = await store.removeEphemeral();
+    assert.deepEqual(report, { removed: [], restored: [], ignored: [] });
+    assert.deepEqual(listTree(tree.paths.inputDirectory), ['cat.png', 'dog.png']);
+  });
+
   test('when the server picks another name than predicted, the journal follows the server', async (t) => {
-    const { tree, make } = setup(t);
+    const { tree } = setup(t);
     const client = new DiskRouteClient(tree.paths);
     const store = new AssetStore({ client, paths: tree.paths });
     // Another writer takes "cat.png" between our look and the server's write.
@@ -230,6 +252,5 @@ describe('collisions follow ComfyUI', () => {
     await store.removeEphemeral();
     assert.deepEqual(listTree(tree.paths.inputDirectory), ['cat.png']);
     assert.equal(readFileSync(join(tree.paths.inputDirectory, 'cat.png'), 'utf8'), 'SOMEONE ELSE');
-    void make;
   });
 });

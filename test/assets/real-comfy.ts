@@ -42,11 +42,12 @@ export const STANDIN_MAIN = fileURLToPath(new URL('../standin/main.ts', import.m
 export const STANDIN_SKIP = existsSync(STANDIN_MAIN) ? false : 'test/standin/main.ts does not exist yet: stand-in asset tests skipped';
 
 export async function startStandin(timeoutMs = 60_000): Promise<RealComfy> {
-  return startComfyLike([process.execPath, '--import', 'tsx', STANDIN_MAIN], dirname(STANDIN_MAIN), timeoutMs);
+  // Run from the repository so `--import tsx` resolves.
+  return startComfyLike([process.execPath, '--import', 'tsx', STANDIN_MAIN], dirname(STANDIN_MAIN), timeoutMs, fileURLToPath(new URL('../..', import.meta.url)));
 }
 
 /** Starts ComfyUI (or anything with its command line) on throw-away folders. */
-export async function startComfyLike(command: string[], comfyuiPath: string, timeoutMs: number): Promise<RealComfy> {
+export async function startComfyLike(command: string[], comfyuiPath: string, timeoutMs: number, cwd?: string): Promise<RealComfy> {
   const root = mkdtempSync(join(tmpdir(), 'cc-assets-real-'));
   const base = join(root, 'base');
   const paths: AssetServerPaths = {
@@ -69,7 +70,7 @@ export async function startComfyLike(command: string[], comfyuiPath: string, tim
       '--base-directory', base, '--input-directory', paths.inputDirectory, '--output-directory', paths.outputDirectory,
       '--temp-directory', root, '--database-url', 'sqlite:///:memory:', '--disable-auto-launch',
     ],
-    { cwd: root, env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    { cwd: cwd ?? root, env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   const log: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

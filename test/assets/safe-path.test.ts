@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssetStore, checkFileName, resolveInside, splitSubfolder } from '../../src/assets/index.js';
 import { UnsafePathError } from '../../src/errors.js';
@@ -121,6 +121,17 @@ describe('path safety: AssetStore.upload writes nothing for a bad item', () => {
     });
   }
 
+  test('overwriting a hard-linked input file through the route is refused, the other link untouched', async (t) => {
+    const tree = tempComfyTree();
+    t.after(tree.cleanup);
+    const outside = join(tree.root, 'outside.png');
+    writeFileSync(outside, 'keep');
+    linkSync(outside, join(tree.paths.inputDirectory, 'x.png'));
+    const store = new AssetStore({ client: new ForbiddenClient(), paths: tree.paths });
+    await assert.rejects(store.upload([{ source: Buffer.from('evil'), to: 'input', name: 'x.png', overwrite: true }]), UnsafePathError);
+    assert.equal(readFileSync(outside, 'utf8'), 'keep');
+  });
+
   test('a symlinked subfolder pointing out is refused for a model write, outside untouched', async (t) => {
     const tree = tempComfyTree();
     t.after(tree.cleanup);
@@ -131,5 +142,30 @@ describe('path safety: AssetStore.upload writes nothing for a bad item', () => {
     const store = new AssetStore({ client: new ForbiddenClient(), paths: tree.paths });
     await assert.rejects(store.upload([{ source: Buffer.from('x'), to: 'loras', subfolder: 'sneaky', name: 'x.safetensors' }]), UnsafePathError);
     assert.deepEqual(listTree(outside), []);
+  });
+});
+
+describe('path safety: property', () => {
+  test('any name and subfolder either is refused or resolves strictly inside the root', async (t) => {
+    const fc = (await import('fast-check')).default;
+    const tree = tempComfyTree();
+    t.after(tree.cleanup);
+    const root = tree.paths.inputDirectory;
+    const piece = fc.oneof(
+      fc.constantFrom('..', '.', '/', '\\', 'C:', '\0', '', 'a', 'b.png', '../', '/..', '~', ' '),
+      fc.string({ maxLength: 6 }),
+    );
+    const pathish = fc.array(piece, { maxLength: 5 }).map((xs) => xs.join(''));
+    await fc.assert(
+      fc.asyncProperty(pathish, pathish, async (subfolder, name) => {
+        try {
+          const { path } = await resolveInside(root, subfolder, name);
+          return path.startsWith(`${root}/`) && !path.slice(root.length).split('/').includes('..');
+        } catch (error) {
+          return error instanceof UnsafePathError;
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

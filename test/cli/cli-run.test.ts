@@ -21,6 +21,7 @@ import {
   runCliToEnd,
   savePrompt,
   slowPrompt,
+  STANDIN_COMMAND,
   STANDIN_MAIN,
   startCli,
   survivors,
@@ -40,8 +41,8 @@ const targets: Target[] = [
   {
     name: 'stand-in ComfyUI',
     skip: existsSync(STANDIN_MAIN) ? false : 'test/standin/main.ts is absent: stand-in CLI tests skipped',
-    args: [],
-    env: { COMFY_CONNECTOR_COMMAND: JSON.stringify([process.execPath, '--import', 'tsx', STANDIN_MAIN]) },
+    args: ['--extra-model-paths', TEST_NODES_YAML],
+    env: { COMFY_CONNECTOR_COMMAND: STANDIN_COMMAND, COMFYUI_PATH: '', COMFYUI_PYTHON: '' },
   },
   {
     name: 'real ComfyUI',
@@ -169,7 +170,7 @@ describe('start failures', () => {
 
   test('a server command that exits at once: exit 6 with COMFY_START_FAILED, as a JSON error line', async () => {
     const run = await runCliToEnd(['run', join(ROOT, 'package.json'), '--json'], {
-      env: { COMFY_CONNECTOR_COMMAND: JSON.stringify([process.execPath, '-e', 'console.error("stand-in refuses to start"); process.exit(3)']) },
+      env: { COMFY_CONNECTOR_COMMAND: JSON.stringify([process.execPath, '-e', 'console.error("stand-in refuses to start"); process.exit(3)', '--']) },
     });
     assert.equal(run.code, 6, run.stderr);
     const [record] = jsonLines(run.stdout);

@@ -16,6 +16,7 @@ import {
   REAL_SKIP,
   ROOT,
   runCliToEnd,
+  STANDIN_COMMAND,
   STANDIN_MAIN,
   startCli,
   survivors,
@@ -103,7 +104,7 @@ const targets = [
     name: 'stand-in ComfyUI',
     skip: existsSync(STANDIN_MAIN) ? false : 'test/standin/main.ts is absent: stand-in CLI tests skipped',
     args: [] as string[],
-    env: { COMFY_CONNECTOR_COMMAND: JSON.stringify([process.execPath, '--import', 'tsx', STANDIN_MAIN]) } as NodeJS.ProcessEnv,
+    env: { COMFY_CONNECTOR_COMMAND: STANDIN_COMMAND, COMFYUI_PATH: '', COMFYUI_PYTHON: '' } as NodeJS.ProcessEnv,
     real: false,
   },
   {

@@ -9,6 +9,7 @@ import { LineDisplay } from '../../src/cli/progress/line-display.js';
 import { LiveDisplay, renderLiveLine } from '../../src/cli/progress/live-display.js';
 import { chooseDisplayMode } from '../../src/cli/progress/create-display.js';
 import { applyRunEvent, initialRunState } from '../../src/cli/progress/run-state.js';
+import { fitWidth } from '../../src/cli/progress/format.js';
 
 /** A stream that keeps what was written; `isTTY` as the test needs. */
 function sink(isTTY = false, columns = 120): TextStream & { text(): string } {
@@ -125,25 +126,32 @@ describe('plain line display', () => {
 describe('live display', () => {
   test('the live line shows node, step bar, overall, queue position and elapsed time', () => {
     const state = initialRunState(0);
-    assert.equal(renderLiveLine(ITEM, state, 500, 120, colorless), '▶ [2/3] wf.json #2  submitting…  0:00');
+    assert.equal(renderLiveLine(ITEM, state, 500, 120, colorless), '▶ [2/3] wf.json #2  0:00  submitting…');
     applyRunEvent(state, EVENTS[0]!);
-    assert.equal(renderLiveLine(ITEM, state, 2000, 120, colorless), '▶ [2/3] wf.json #2  queued, position 1  0:02');
+    assert.equal(renderLiveLine(ITEM, state, 2000, 120, colorless), '▶ [2/3] wf.json #2  0:02  queued, position 1');
     for (const event of EVENTS.slice(1, 7)) applyRunEvent(state, event);
     assert.equal(
-      renderLiveLine(ITEM, state, 65_000, 120, colorless),
-      `▶ [2/3] wf.json #2  ${'█'.repeat(10)}${'░'.repeat(10)}  2/4  node 3 (KSampler)  overall 60%  1:05`,
+      renderLiveLine(ITEM, state, 65_000, 140, colorless),
+      `▶ [2/3] wf.json #2  1:05  ${'█'.repeat(10)}${'░'.repeat(10)}  2/4  overall 60%  node 3 (KSampler)`,
     );
     state.phase = 'done';
-    assert.equal(renderLiveLine(ITEM, state, 3_725_000, 120, colorless), '✔ [2/3] wf.json #2  done  1:02:05');
+    assert.equal(renderLiveLine(ITEM, state, 3_725_000, 120, colorless), '✔ [2/3] wf.json #2  1:02:05  done');
   });
 
   test('a narrow terminal gets a cut line, never a wrapped one, and no colour codes inside the cut', () => {
     const state = initialRunState(0);
     for (const event of EVENTS.slice(0, 7)) applyRunEvent(state, event);
     const line = renderLiveLine(ITEM, state, 1000, 30, palette(true));
-    assert.ok(line.length < 30, line);
+    assert.ok([...line].length < 30, line);
     assert.doesNotMatch(line, /\x1b/);
     assert.match(renderLiveLine(ITEM, state, 1000, 200, palette(true)), /\x1b\[36m█/, 'the bar is coloured when it fits');
+  });
+
+  test('a long line is cut by characters, not by bytes', () => {
+    const bars = `▶ ${'█'.repeat(40)} x`;
+    assert.equal(fitWidth(bars, 200), bars);
+    const cut = fitWidth(bars, 30);
+    assert.ok(cut.endsWith('…') && [...cut].length === 29, cut);
   });
 
   test('draws on the terminal stream, leaves a summary line and prints paths on stdout', () => {
@@ -154,7 +162,7 @@ describe('live display', () => {
     for (const event of EVENTS) display.event(event);
     display.succeed(RESULT, ['/tmp/out/a.png']);
     display.close();
-    assert.match(err.text(), /✔ \[2\/3\] wf\.json #2 {2}done {2}\d+:\d\d/);
+    assert.match(err.text(), /✔ \[2\/3\] wf\.json #2 {2}\d+:\d\d {2}done/);
     assert.match(err.text(), /1 file saved in/);
     assert.equal(out.text(), '/tmp/out/a.png\n');
   });

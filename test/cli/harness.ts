@@ -15,6 +15,8 @@ export const REAL_COMFY = process.env.COMFYUI_PATH && process.env.COMFYUI_PYTHON
 export const REAL_SKIP = 'COMFYUI_PATH/COMFYUI_PYTHON not set: real ComfyUI tests skipped';
 export const TEST_NODES_YAML = join(ROOT, 'test', 'comfy-nodes', 'extra_model_paths.yaml');
 export const STANDIN_MAIN = join(ROOT, 'test', 'standin', 'main.ts');
+/** How the CLI starts the stand-in (COMFY_CONNECTOR_COMMAND); tsx by absolute URL, as the cwd may be anywhere. */
+export const STANDIN_COMMAND = JSON.stringify([process.execPath, '--import', import.meta.resolve('tsx'), STANDIN_MAIN]);
 
 function newestMtime(dir: string): number {
   let newest = 0;

@@ -182,6 +182,14 @@ export async function startFakeComfy(faults: FakeFaults = {}): Promise<FakeComfy
       '/settings': {},
       '/users': { storage: 'server', migrated: true },
     };
+    if (req.method === 'GET' && path === '/prompt') {
+      json(res, 200, { exec_info: { queue_remaining: pending.length + (running ? 1 : 0) } });
+      return;
+    }
+    if (req.method === 'GET' && path.startsWith('/object_info/')) {
+      json(res, 200, {});
+      return;
+    }
     if (req.method === 'GET' && path in fixed) {
       json(res, 200, fixed[path]);
       return;

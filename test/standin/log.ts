@@ -20,7 +20,8 @@ export function configureLog(options: { logStdout: boolean; verbose: boolean }):
 function write(level: Level, message: string): void {
   if (level === 'DEBUG' && !verbose) return;
   const line = `${TAGS[level]}${message}\n`;
-  ring.push({ t: new Date().toISOString(), m: `${message}\n` });
+  // /internal/logs keeps the coloured line and a naive local ISO time, like ComfyUI's LogInterceptor.
+  ring.push({ t: new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().replace('Z', '000'), m: line });
   if (ring.length > 300) ring.shift();
   if (toStdout && level !== 'ERROR') process.stdout.write(line);
   else process.stderr.write(line);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { ObjectInfo } from '../../workflow/index.js';
 import { checkReadable } from '../check-files.js';
 import { connectionPlan, type ServerFlags } from '../connection.js';
 import { UsageError } from '../usage-error.js';
@@ -49,5 +50,5 @@ async function convertOffline(workflowPath: string, definitionsPath: string, ctx
   const workflow = await import('../../workflow/index.js');
   const parsed = workflow.parseWorkflowInput(await readFile(workflowPath, 'utf8'));
   if (workflow.isApiPrompt(parsed)) return parsed;
-  return workflow.convertWorkflow(parsed as never, new workflow.NodeDefinitions(objectInfo as never));
+  return workflow.convertWorkflow(parsed, new workflow.NodeDefinitions(objectInfo as ObjectInfo));
 }

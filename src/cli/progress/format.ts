@@ -31,8 +31,14 @@ export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
 
-/** Cuts a plain (colourless) line so it never wraps: a wrapped live line cannot be redrawn in place. */
+/**
+ * Cuts a plain (colourless) line to the terminal's width. The live display also turns the
+ * terminal's autowrap off while it draws (cli-progress `linewrap: false`), so a line that is still
+ * too wide (characters some terminals draw double) is clipped, never wrapped: a wrapped live line
+ * cannot be redrawn in place.
+ */
 export function fitWidth(text: string, width: number | undefined): string {
-  if (!width || width < 10 || text.length < width) return text;
-  return `${text.slice(0, width - 2)}…`;
+  const chars = [...text];
+  if (!width || width < 10 || chars.length < width) return text;
+  return `${chars.slice(0, width - 2).join('')}…`;
 }

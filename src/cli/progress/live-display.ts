@@ -53,7 +53,8 @@ export class LiveDisplay implements RunDisplay {
     this.#bar = new cliProgress.SingleBar({
       stream: this.#err as NodeJS.WritableStream,
       hideCursor: true,
-      linewrap: true,
+      // Autowrap off while drawing: cli-progress's own fallback cuts by string length, escape codes included.
+      linewrap: false,
       fps: 8,
       // The line is ours entirely: cli-progress draws, throttles and keeps the cursor in place.
       format: (_options, params) => renderLiveLine(item, state, this.#now(), params.maxWidth, this.#c),
@@ -102,8 +103,18 @@ export class LiveDisplay implements RunDisplay {
   }
 }
 
-/** One live line, e.g. `▶ wf.json  ████████░░░░░░░░░░░░ 8/20  node 3 (KSampler)  overall 45%  0:12`. */
+/**
+ * One live line, most important first so a narrow terminal loses only the tail:
+ * `▶ wf.json  0:12  ████████░░░░░░░░░░░░ 8/20  overall 45%  node 3 (KSampler)`.
+ */
 export function renderLiveLine(item: RunItem, state: RunState, now: number, width: number | undefined, c: Palette): string {
+  // A shorter bar before cutting text: the node's class says more than ten cells of bar.
+  const full = renderWithBar(item, state, now, width, c, BAR_WIDTH);
+  if (!full.endsWith('…')) return full;
+  return renderWithBar(item, state, now, width, c, BAR_WIDTH / 2);
+}
+
+function renderWithBar(item: RunItem, state: RunState, now: number, width: number | undefined, c: Palette, barWidth: number): string {
   const label = itemLabel(item);
   const elapsed = formatElapsed(now - state.startedAt);
   let icon = '▶';
@@ -126,13 +137,13 @@ export function renderLiveLine(item: RunItem, state: RunState, now: number, widt
       break;
     default: {
       const fraction = state.max ? Math.min(1, (state.value ?? 0) / state.max) : 0;
-      const filled = Math.round(fraction * BAR_WIDTH);
-      bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
+      const filled = Math.round(fraction * barWidth);
+      bar = '█'.repeat(filled) + '░'.repeat(barWidth - filled);
       const steps = state.max ? `${state.value ?? 0}/${state.max}` : '–';
-      plain = [steps, formatNode(state.node, state.classType) || 'starting', `overall ${formatPercent(state.overall)}`];
+      plain = [steps, `overall ${formatPercent(state.overall)}`, formatNode(state.node, state.classType) || 'starting'];
     }
   }
-  const parts = [`${icon} ${label}`, ...(bar ? [bar] : []), ...plain.filter(Boolean), elapsed];
+  const parts = [`${icon} ${label}`, elapsed, ...(bar ? [bar] : []), ...plain.filter(Boolean)];
   const line = parts.join('  ');
   const fitted = fitWidth(line, width);
   // Colour only a line that fits whole: cutting through an escape sequence would garble the terminal.

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,30 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+// Profile folders carry the owning process id, so a later launch can remove those that a killed
+// process (SIGKILL, a crashed test runner) could not.
+const PROFILE_PREFIX = 'comfy-connector-chromium-';
+
+async function removeOrphanedProfiles(): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (name) => {
+      const pid = Number(/^comfy-connector-chromium-(\d+)-/.exec(name)?.[1]);
+      if (!pid || pid === process.pid || isAlive(pid)) return;
+      await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+    }),
+  );
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export interface LaunchedBrowser {
   context: BrowserContext;
@@ -46,7 +70,8 @@ export async function launchChromium(options: LaunchOptions): Promise<LaunchedBr
   }
   // playwright-core is loaded lazily so that the library works without it for native conversion.
   const { chromium } = await import('playwright-core');
-  const userDataDir = await mkdtemp(join(tmpdir(), 'comfy-connector-chromium-'));
+  await removeOrphanedProfiles();
+  const userDataDir = await mkdtemp(join(tmpdir(), `${PROFILE_PREFIX}${process.pid}-`));
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(userDataDir, {

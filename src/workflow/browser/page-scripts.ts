@@ -37,32 +37,52 @@ export type PageConvertResult =
   | { ok: false; stage: 'load' | 'prompt'; message: string };
 
 /**
+ * Installed once after boot. loadGraphData swallows its own configure errors (it shows an error
+ * dialog, logs the error and returns), so an extension hook that runs only after a successful
+ * configure tells success from failure.
+ */
+export const INSTALL_PROBE = `() => {
+  if (window.__comfyConnector) return;
+  window.__comfyConnector = { configured: 0, workflow: null };
+  window.app.registerExtension({
+    name: 'comfy-connector.oracle-probe',
+    afterConfigureGraph() { window.__comfyConnector.configured++; },
+  });
+}`;
+
+/**
  * Loads the workflow the way the frontend opens a file, then builds the prompt the way "Queue"
  * does, minus queueing: widget control (control_after_generate) runs in queuePrompt's
  * beforeQueued/afterQueued hooks, not in graphToPrompt, so the saved values are sent.
- * loadGraphData catches its own configure errors (it shows an error dialog and logs them), so
- * console.error is watched to turn that into a failure instead of a half-loaded graph.
+ * Every load reuses one workflow tab: with a new temporary tab per load (the default for a null
+ * workflow) the frontend keeps every tab, its draft and its thumbnail, and slows down steadily.
  */
 export const CONVERT_IN_PAGE = `async ({ workflow, randoms, now }) => {
   const app = window.app;
-  const loadErrors = [];
+  const state = window.__comfyConnector;
+  const configuredBefore = state.configured;
+  const logged = [];
   const originalError = console.error;
   console.error = (...args) => {
-    for (const a of args) if (a instanceof Error) loadErrors.push(a.stack || String(a));
+    for (const a of args) if (a instanceof Error) logged.push(a.stack || String(a));
     return originalError.apply(console, args);
   };
   try {
-    await app.loadGraphData(workflow, true, false, null, {
+    await app.loadGraphData(workflow, true, false, state.workflow, {
       deferWarnings: true,      // no missing-nodes / missing-models dialogs
       skipAssetScans: true,     // no model and media scans against the server
       silentAssetErrors: true,
     });
   } catch (e) {
-    loadErrors.push((e && e.stack) || String(e));
+    logged.unshift((e && e.stack) || String(e));
+    return { ok: false, stage: 'load', message: logged.join('\\n') };
   } finally {
     console.error = originalError;
   }
-  if (loadErrors.length) return { ok: false, stage: 'load', message: loadErrors.join('\\n') };
+  if (state.configured === configuredBefore) {
+    return { ok: false, stage: 'load', message: logged.join('\\n') || 'the graph was not configured' };
+  }
+  state.workflow = state.workflow || app.extensionManager.workflow.activeWorkflow || null;
 
   const RealDate = Date;
   const realRandom = Math.random;

@@ -1,0 +1,65 @@
+/**
+ * Property test: random mutations of real workflows (mute or bypass nodes, a Reroute on a link, a
+ * node wrapped in a subgraph) convert the same natively and in the real frontend. A bounded number
+ * of runs (PARITY_PROPERTY_RUNS, default 40) on one warm browser; fast-check prints the seed and
+ * the shrunk counterexample on failure.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { BrowserConverter } from '../../src/workflow/browser.js';
+import { convertWorkflow, type UiWorkflow } from '../../src/workflow/index.js';
+import { FRONTEND_NODE_TYPES, loadCorpus, parityConvertOptions, type CorpusEntry } from './corpus.js';
+import { fetchObjectInfo, oracleUnavailable, startOracleServer, type OracleServer } from './oracle-server.js';
+import { diffPrompts, formatDifference } from './parity-compare.js';
+import { applyMutations, isMutable, type Mutation } from './parity-mutations.js';
+
+const unavailable = oracleUnavailable();
+const RUNS = Number(process.env.PARITY_PROPERTY_RUNS ?? 40);
+
+const mutationArbitrary: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant('mode' as const), pick: fc.nat(), mode: fc.constantFrom(0 as const, 2 as const, 4 as const) }),
+  fc.record({ kind: fc.constant('reroute' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('wrap' as const), pick: fc.nat(), clashingId: fc.boolean() }),
+);
+
+describe('native conversion equals the frontend on mutated workflows', { skip: unavailable ?? false }, () => {
+  let server: OracleServer | undefined;
+  let browser: BrowserConverter | undefined;
+  let definitions: Record<string, unknown> = {};
+  let pool: CorpusEntry[] = [];
+
+  before(async () => {
+    server = await startOracleServer();
+    browser = new BrowserConverter({ url: server.url });
+    await browser.start();
+    definitions = await fetchObjectInfo(server.url);
+    // Small and mid-sized workflows keep each run fast; every kind of source is represented.
+    pool = loadCorpus(definitions).usable.filter((e) => isMutable(e.workflow) && (e.workflow.nodes as unknown[]).length <= 40);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test(`${RUNS} random mutations of real workflows: native deep-equals the oracle`, async () => {
+    assert.ok(pool.length > 10, `only ${pool.length} mutable corpus workflows`);
+    const isRealNode = (type: string) => type in definitions && !FRONTEND_NODE_TYPES.has(type);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.array(mutationArbitrary, { minLength: 1, maxLength: 4 }), async (pick, mutations) => {
+        const entry = pool[pick % pool.length]!;
+        const { workflow, applied } = applyMutations(entry.workflow, mutations, isRealNode);
+        const oracle = await browser!.convert(workflow, parityConvertOptions());
+        const native = convertWorkflow(workflow as UiWorkflow, definitions, parityConvertOptions());
+        const differences = diffPrompts(native, oracle);
+        assert.deepEqual(
+          differences.map((d) => formatDifference(d)),
+          [],
+          `${entry.name} after ${applied.join('; ') || 'no applicable mutation'}`,
+        );
+      }),
+      { numRuns: RUNS, endOnFailure: false, interruptAfterTimeLimit: 150_000 },
+    );
+  });
+});
