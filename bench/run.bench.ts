@@ -1,6 +1,6 @@
 /**
  * Per-run overhead of ComfyClient.run() against the bare minimum and against @saintno/comfyui-sdk,
- * on the same server with the same near-zero-cost prompt (PrimitiveInt → PreviewAny, a new value
+ * on the same server with the same near-zero-cost prompt (EmptyImage 8x8 → PreviewImage, a new colour
  * each call so nothing is served from cache).
  *
  *   bare minimum: one POST /prompt (with our own prompt_id) on an already-open socket, then wait
@@ -13,14 +13,14 @@
  * fake of test/client; real ComfyUI when COMFYUI_PATH and COMFYUI_PYTHON are set.
  * Run directly: node --import tsx bench/run.bench.ts  (BENCH_ROUNDS=50 to change the rounds).
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { ComfyClient, type PromptGraph } from '../src/client/index.js';
 import { startFakeComfy } from '../test/client/fake-comfy.js';
-import { freePort, realSkip, startRealComfy } from '../test/client/real-comfy.js';
+import { realSkip, startRealComfy } from '../test/client/real-comfy.js';
+import { startStandin } from '../test/helpers/targets.js';
 
 export interface Stats {
   median: number;
@@ -40,9 +40,10 @@ export interface BenchRow {
 
 type Runner = { name: string; run(value: number): Promise<void>; close(): Promise<void> | void };
 
+// EmptyImage → PreviewImage exists on the stand-in too; the colour changes every call so nothing is cached.
 const promptFor = (value: number): PromptGraph => ({
-  '1': { class_type: 'PrimitiveInt', inputs: { value } },
-  '2': { class_type: 'PreviewAny', inputs: { source: ['1', 0] } },
+  '1': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color: value % 0xffffff } },
+  '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
 });
 
 /** A contestant that never settles must not stall the whole benchmark. */
@@ -139,7 +140,7 @@ async function benchTarget(target: string, url: string, rounds: number, warmup: 
         const runner = runners[(round + k) % runners.length] as Runner;
         const started = performance.now();
         try {
-          await withTimeout(runner.run(value++), 15_000);
+          await withTimeout(runner.run(value++), 5_000);
         } catch (error) {
           failures.get(runner.name)?.push(String(error));
           continue;
@@ -159,41 +160,12 @@ async function benchTarget(target: string, url: string, rounds: number, warmup: 
   });
 }
 
-async function startStandin(): Promise<{ url: string; stop(): Promise<void> } | undefined> {
-  const main = new URL('../test/standin/main.ts', import.meta.url).pathname;
-  if (!existsSync(main)) return undefined;
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', main, '--listen', '127.0.0.1', '--port', String(port)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async () => {
-    child.kill('SIGINT');
-    const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(t);
-  };
-  for (let i = 0; i < 150; i++) {
-    try {
-      if ((await fetch(`${url}/system_stats`)).ok) return { url, stop };
-    } catch {
-      // not up yet
-    }
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await stop();
-  console.error('stand-in did not start; using the in-process fake instead');
-  return undefined;
-}
-
 export async function benchRun(options: { rounds?: number; warmup?: number; real?: boolean } = {}): Promise<BenchRow[]> {
   const rounds = options.rounds ?? Number(process.env['BENCH_ROUNDS'] ?? 30);
   const warmup = options.warmup ?? 3;
   const rows: BenchRow[] = [];
 
-  const standin = await startStandin();
+  const standin = existsSync(new URL('../test/standin/main.ts', import.meta.url)) ? await startStandin() : undefined;
   if (standin) {
     try {
       rows.push(...(await benchTarget('stand-in', standin.url, rounds, warmup)));

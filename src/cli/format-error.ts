@@ -1,6 +1,9 @@
 import { errorCode } from './exit-codes.js';
 import { stripAnsi, type Palette } from './color.js';
 
+/** Enough to show the traceback and what led to it, short enough to read. */
+export const LOG_TAIL_LINES = 30;
+
 /**
  * One readable paragraph per failure: the code first (what scripts and issue reports quote), then
  * the error's own message, which already names the node, the input and what to do.
@@ -17,7 +20,7 @@ export function formatError(error: unknown, colors: Palette, options: { label?: 
   if (code === undefined) lines.push(colors.dim('  This looks like a bug in comfy-connector; please report it with the command you ran.'));
   if (options.logTail?.length) {
     lines.push(colors.dim('  ComfyUI log (last lines):'));
-    lines.push(...options.logTail.map((line) => colors.dim(`    ${stripAnsi(line)}`)));
+    lines.push(...options.logTail.slice(-LOG_TAIL_LINES).map((line) => colors.dim(`    ${stripAnsi(line)}`)));
   }
   return lines.join('\n');
 }

@@ -1,4 +1,5 @@
-import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
 import { colorEnabled, palette } from './color.js';
 import { convertCommand } from './commands/convert.js';
 import type { CliContext } from './commands/context.js';
@@ -8,10 +9,18 @@ import { serveCommand } from './commands/serve.js';
 import { uploadCommand } from './commands/upload.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { formatError } from './format-error.js';
+import { serializeError } from './progress/json-display.js';
 import { collect } from './parse-options.js';
 import { UsageError } from './usage-error.js';
 
-const VERSION = '0.1.0';
+/** From package.json, two folders up from both src/cli and dist/cli. */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 const ENVIRONMENT_HELP = `Environment:
   COMFYUI_PATH, COMFYUI_PYTHON   defaults for --comfyui and --python
@@ -35,7 +44,9 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (ctx.session.cancelled) return ctx.session.cancelExitCode;
-    report(error, ctx, argv.includes('--verbose'));
+    report(error, ctx, argv.includes('--verbose') || argv.includes('-v'));
+    // A program reading --json output gets the failure there too, not only on stderr.
+    if (argv.includes('--json')) ctx.stdout.write(`${JSON.stringify(serializeError(error))}\n`);
     return exitCodeFor(error);
   }
 }
@@ -49,7 +60,7 @@ function report(error: unknown, ctx: CliContext, verbose: boolean): void {
 export function buildProgram(ctx: CliContext, setCode: (code: number) => void): Command {
   const program = new Command('comfy-connector')
     .description('Run ComfyUI workflows from the command line: start a managed ComfyUI (or use a running one), run, convert, upload.')
-    .version(VERSION)
+    .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n\n${ENVIRONMENT_HELP}`)
     .configureOutput({
@@ -133,4 +144,3 @@ function withServerOptions(cmd: Command, { remote = true } = {}): Command {
   return cmd;
 }
 
-export { Option, UsageError };

@@ -178,7 +178,8 @@ export class ActiveRun {
           break;
         }
         this.markStarted();
-        const id = String(node);
+        // display_node is the id the prompt knows when a node was expanded from a subgraph.
+        const id = typeof data['display_node'] === 'string' ? data['display_node'] : String(node);
         if (this.currentNode && this.currentNode !== id) this.doneNodes.add(this.currentNode);
         this.currentNode = id;
         const classType = this.prompt[id]?.class_type;

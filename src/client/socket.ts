@@ -60,10 +60,18 @@ export class ComfySocket {
     });
   }
 
-  /** Drops the current socket (after a stall) and reconnects. */
+  /**
+   * Drops the current socket and reconnects. A graceful close lets ComfyUI finish its cleanup of
+   * the old socket before the new one registers under the same clientId (otherwise that cleanup
+   * unregisters the new socket); terminate only if the close handshake does not finish.
+   */
   recycle(): void {
-    if (this.closed || !this.ws) return;
-    this.ws.terminate();
+    const ws = this.ws;
+    if (this.closed || !ws) return;
+    ws.close(1000, 'recycle');
+    setTimeout(() => {
+      if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
+    }, 1000).unref?.();
   }
 
   close(): void {

@@ -45,6 +45,12 @@ const PORT_ATTEMPTS = 5;
 /** stop(): SIGINT → SIGTERM → SIGKILL grace periods. ComfyUI needs well under a second for SIGINT. */
 const INTERRUPT_GRACE_MS = 3000;
 const TERMINATE_GRACE_MS = 2000;
+/**
+ * ComfyUI logs "Stopped server", cleans its temp folder, then can hang for seconds joining threads
+ * at interpreter exit (seen at v0.33.0). After that line, this much more before SIGTERM.
+ */
+const ACKNOWLEDGED_GRACE_MS = 500;
+const STOPPED_LINE = /(^|\] )Stopped server$/;
 
 type Outcome =
   | { kind: 'ready' }
@@ -72,6 +78,7 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
   #torchCheck: PythonCheck | undefined;
   #lastExit: ProcessExitInfo | undefined;
   #onReadyLine: ((url: string) => void) | undefined;
+  #onStoppedLine: (() => void) | undefined;
   /** The process that reached 'running': its end is an 'exit' event. */
   #servingProcess: WatchedProcess | undefined;
 
@@ -140,7 +147,7 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
   start(): Promise<void> {
     if (this.#state === 'running') return Promise.resolve();
     if (this.#starting) return this.#starting;
-    if (this.#state === 'stopping') return Promise.reject(new ConnectorClosedError('This ComfyUI server is stopping; it'));
+    if (this.#state === 'stopping') return Promise.reject(new ConnectorClosedError('This ComfyUI server'));
     this.#starting = this.#start().finally(() => {
       this.#starting = undefined;
     });
@@ -165,7 +172,7 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
         }
         throw new ServerCrashedError(this.#lastExit ?? { exitCode: null, signal: null, logTail: this.logTail() });
       default:
-        throw new ConnectorClosedError('This ComfyUI server was stopped; it');
+        throw new ConnectorClosedError('This ComfyUI server');
     }
   }
 
@@ -187,7 +194,14 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
     await this.#crashCleanup;
     const proc = this.#process;
     if (proc) {
-      await terminateGroup(proc.pgid, proc.exited, { interruptGraceMs: INTERRUPT_GRACE_MS, terminateGraceMs: TERMINATE_GRACE_MS });
+      const acknowledged = new Promise<void>((resolve) => (this.#onStoppedLine = resolve));
+      await terminateGroup(proc.pgid, proc.exited, {
+        interruptGraceMs: INTERRUPT_GRACE_MS,
+        terminateGraceMs: TERMINATE_GRACE_MS,
+        interruptAcknowledged: acknowledged,
+        acknowledgedGraceMs: ACKNOWLEDGED_GRACE_MS,
+      });
+      this.#onStoppedLine = undefined;
       await proc.exited;
     }
     await this.#cleanupInstance();
@@ -209,15 +223,21 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
         this.#port = port;
         const argv = buildCommand({ ...plan, host: this.host, port, paths: this.paths });
         const outcome = await this.#attempt(argv, plan.cwd, plan.env, deadline, abort.signal);
-        if (outcome.kind === 'ready') {
+        // stop() may have come in while the ready check was settling: then it wins.
+        if (outcome.kind === 'ready' && !abort.signal.aborted) {
           this.#state = 'running';
           this.#servingProcess = this.#process;
           return;
         }
         await this.#killCurrent();
-        const error = await this.#startError(outcome, argv, port);
+        const failed = abort.signal.aborted || outcome.kind === 'ready' ? ({ kind: 'aborted' } as const) : outcome;
+        const error = await this.#startError(failed, argv, port);
         if (error === 'retry' && attempt < PORT_ATTEMPTS) continue;
-        throw error === 'retry' ? this.#startFailure(outcome) : error;
+        if (error !== 'retry') throw error;
+        throw new ServerStartError(
+          this.#exitInfo(failed.kind === 'exit' ? failed.exit : { exitCode: null, signal: null }),
+          `ComfyUI found its port taken on ${PORT_ATTEMPTS} free ports in a row; something on this machine takes ports as soon as they are free. Fix a port (port option, CLI --port) that you know is free.`,
+        );
       }
     } catch (error) {
       await this.#killCurrent();
@@ -330,7 +350,7 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
   async #startError(outcome: Exclude<Outcome, { kind: 'ready' }>, argv: string[], port: number): Promise<ComfyError | 'retry'> {
     switch (outcome.kind) {
       case 'aborted':
-        return new ConnectorClosedError('This ComfyUI server was stopped while starting; it');
+        return new ConnectorClosedError('This ComfyUI server (stopped while it was starting)');
       case 'python':
         return outcome.error;
       case 'timeout':
@@ -379,6 +399,7 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
     const line = stripAnsi(raw);
     this.#ring.push(line);
     if (this.#onReadyLine && matchReadyLine(line) !== undefined) this.#onReadyLine(line);
+    if (this.#onStoppedLine && STOPPED_LINE.test(line)) this.#onStoppedLine();
     const logs = this.options.logs;
     if (typeof logs === 'function') {
       try {

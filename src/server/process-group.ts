@@ -234,6 +234,13 @@ export interface TerminateOptions {
   interruptGraceMs: number;
   /** SIGTERM → SIGKILL grace. */
   terminateGraceMs: number;
+  /**
+   * Settles when the process said it handled SIGINT. ComfyUI logs "Stopped server", cleans up in
+   * milliseconds, and may then hang for seconds in interpreter shutdown (joining threads): from
+   * here on only `acknowledgedGraceMs` more is given before SIGTERM.
+   */
+  interruptAcknowledged?: Promise<unknown>;
+  acknowledgedGraceMs?: number;
 }
 
 /**
@@ -248,8 +255,16 @@ export async function terminateGroup(pgid: number, exited: Promise<unknown>, opt
   ];
   for (const [signal, grace] of steps) {
     if (!signalGroup(pgid, signal)) return;
-    const deadline = Date.now() + grace;
-    await Promise.race([exited, sleep(grace)]);
+    let deadline = Date.now() + grace;
+    const waits: Array<Promise<unknown>> = [exited, sleep(grace)];
+    if (signal === 'SIGINT' && options.interruptAcknowledged) {
+      const short = options.acknowledgedGraceMs ?? 500;
+      waits.push(options.interruptAcknowledged.then(() => {
+        deadline = Math.min(deadline, Date.now() + short);
+        return sleep(short);
+      }));
+    }
+    await Promise.race(waits);
     if (await waitGroupGone(pgid, Math.max(0, deadline - Date.now()))) return;
   }
   for (;;) {

@@ -1,5 +1,5 @@
 import type { Page, Request } from 'playwright-core';
-import { BrowserError, UnknownNodeTypeError } from '../errors.js';
+import { BrowserError, InvalidWorkflowError, UnknownNodeTypeError } from '../errors.js';
 import { launchChromium, type LaunchedBrowser } from './browser/launch.js';
 import {
   CONVERT_IN_PAGE,
@@ -90,8 +90,9 @@ export class BrowserConverter {
   }
 
   private async convertNow(workflow: unknown, options: BrowserConvertOptions): Promise<BrowserApiPrompt> {
-    if (typeof workflow !== 'object' || workflow === null || Array.isArray(workflow)) {
-      throw new BrowserError('the workflow must be a UI workflow object (with "nodes" and "links")');
+    // The frontend "loads" almost anything (a placeholder graph at worst): refuse non-workflows here.
+    if (!isUiWorkflow(workflow)) {
+      throw new InvalidWorkflowError('Browser conversion takes a UI workflow (an object with a "nodes" array and "links"); this is not one.');
     }
     const { page } = await this.boot();
     const argument: PageConvertArgument = {
@@ -199,6 +200,12 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   } finally {
     clearTimeout(timer);
   }
+}
+
+function isUiWorkflow(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  return Array.isArray(record.nodes) && (Array.isArray(record.links) || typeof record.state === 'object' || 'version' in record);
 }
 
 function firstLine(text: string): string {

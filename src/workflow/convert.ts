@@ -55,6 +55,8 @@ class Converter {
   private readonly random: () => number;
   private readonly now: () => Date;
   private replacementNodes: ReplacementNode[] | undefined;
+  /** Promoted input values per subgraph instance, computed once (after PrimitiveNodes applied). */
+  private readonly promotedCache = new Map<LiveNode, Map<string, unknown>>();
 
   constructor(private readonly workflow: UiWorkflow, private readonly defs: NodeDefinitions, options: ConvertOptions) {
     this.graph = readWorkflowGraph(workflow);
@@ -98,7 +100,7 @@ class Converter {
     const info = VIRTUAL_TYPES.has(node.type) && !this.defs.has(node.type) ? undefined : this.defs.classInfo(node.type);
     const base = { node, scope, id, mode, widgets: [] as LiveWidget[] };
     if (info) {
-      const declared = info.sockets.map((s) => ({ name: s.name, type: s.type, widgetName: s.hasWidget ? s.name : undefined }));
+      const declared = info.declaredInputs;
       return {
         ...base, kind: 'backend', info,
         widgets: configureWidgets(info, node),
@@ -257,20 +259,21 @@ class Converter {
    * sockets without a widget. Not promoted (no widget behind it): undefined.
    */
   private promotedValue(host: LiveNode, inputName: string): { found: boolean; value?: unknown } {
-    const inner = this.graph.subgraphs.get(host.node.type);
-    if (!inner) return { found: false };
-    const values = Array.isArray(host.node.widgets_values) ? host.node.widgets_values : [];
-    let index = 0;
-    for (const input of host.inputs) {
-      const source = this.promotedSource(inner, input.name, proxyWidgetsOf(host.node), new Set());
-      if (!source) continue;
-      if (input.name === inputName) {
-        if (index < values.length && values[index] !== undefined) return { found: true, value: values[index] };
-        return source;
+    let values = this.promotedCache.get(host);
+    if (!values) {
+      values = new Map();
+      this.promotedCache.set(host, values);
+      const inner = this.graph.subgraphs.get(host.node.type);
+      const saved = Array.isArray(host.node.widgets_values) ? host.node.widgets_values : [];
+      let index = 0;
+      for (const input of inner ? host.inputs : []) {
+        const source = this.promotedSource(inner as Scope, input.name, proxyWidgetsOf(host.node), new Set());
+        if (!source) continue;
+        values.set(input.name, index < saved.length && saved[index] !== undefined ? saved[index] : source.value);
+        index++;
       }
-      index++;
     }
-    return { found: false };
+    return values.has(inputName) ? { found: true, value: values.get(inputName) } : { found: false };
   }
 
   /** The interior widget a subgraph input is promoted from, with its value; undefined when none. */
@@ -400,6 +403,10 @@ function assertAcyclic(prompt: ApiPrompt): void {
  * prompts and `%date:…%` reproducible.
  */
 export function convertWorkflow(workflow: UiWorkflow, definitions: NodeDefinitions | ObjectInfo | Record<string, unknown>, options: ConvertOptions = {}): ApiPrompt {
+  if (typeof workflow !== 'object' || workflow === null || !Array.isArray((workflow as { nodes?: unknown }).nodes)) {
+    throw new InvalidWorkflowError('This is not a UI workflow: it has no "nodes" array.', undefined,
+      'Pass the workflow as ComfyUI saves it (Workflow > Save or Export); an API prompt needs no conversion.');
+  }
   const defs = NodeDefinitions.from(definitions);
   const expanded = expandGroupNodes(workflow, defs);
   return new Converter(expanded, defs, options).run();

@@ -25,6 +25,8 @@ export interface ClassInfo {
   /** Input sockets in definition order. */
   sockets: SocketSpec[];
   socketByName: Map<string, SocketSpec>;
+  /** The sockets as the live node's inputs start out (name, type, the widget each feeds). */
+  declaredInputs: Array<{ name: string; type: string; widgetName: string | undefined }>;
   /** Output types, for the bypass rule. */
   outputs: string[];
   /**
@@ -74,6 +76,7 @@ function buildClassInfo(name: string, def: NodeDefinition): ClassInfo {
     widgets,
     sockets,
     socketByName: new Map(sockets.map((s) => [s.name, s])),
+    declaredInputs: sockets.map((s) => ({ name: s.name, type: s.type, widgetName: s.hasWidget ? s.name : undefined })),
     outputs,
     legacySlotIsForceInput,
     replacesFilename: FILENAME_REPLACE_CLASSES.has(name),

@@ -1,9 +1,13 @@
 /**
  * Legacy group nodes (`workflow>NAME`, older `workflow/NAME`, defined in `extra.groupNodes`),
  * supported as a best effort: each instance is replaced by its inner nodes, keyed
- * `<group node id>:<index>` as frontends up to ≈1.45 did (ExecutableGroupNodeDTO). Frontends of
- * early 2024 used fresh numeric ids instead, and since mid-2026 group nodes load as subgraphs;
- * those id schemes are not reproduced.
+ * `<group node id>:<index>` as frontends up to ≈1.45 did (ExecutableGroupNodeDTO); the 2025
+ * ComfyUI_examples prompts confirm that scheme. Not reproduced on purpose:
+ *   - early-2024 frontends gave the interiors fresh numeric ids;
+ *   - frontend 1.48 converts group nodes to subgraphs when loading (ids
+ *     `<last_node_id + n + 1>:<last_node_id + 1 + index>`), and in doing so shifts widget values by
+ *     the seed-control slot and drops outer links (seen on hidream_e1: sampler_name = a seed), so its
+ *     prompt is not a useful target.
  */
 import type { NodeDefinitions } from './definitions.js';
 import type { UiLinkArray, UiNode, UiNodeInput, UiWorkflow } from './types.js';

@@ -93,8 +93,30 @@ function setValue(widgets: LiveWidget[], index: number, value: unknown): void {
   if (widget.spec.dynamicOptions) expandDynamic(widgets, index, value);
 }
 
+function plainWidget(name: string, value: unknown, sent = true): LiveWidget {
+  return { spec: { name, role: 'value', takesSlot: true, sent, defaultValue: value, dynamicPrompts: false, isCombo: false, isCurve: false }, value };
+}
+
+/**
+ * Comfy.CustomWidgets' CustomCombo: after the choice combo, a computed `index` widget, then string
+ * widgets option1, option2, … of which one more appears each time the last one gets a value.
+ */
+function configureCustomCombo(info: ClassInfo, node: UiNode): LiveWidget[] {
+  const choice: LiveWidget = { spec: info.widgets[0] as WidgetSpec, value: (info.widgets[0] as WidgetSpec).defaultValue };
+  const options: LiveWidget[] = [plainWidget('option1', '')];
+  const saved = Array.isArray(node.widgets_values) ? node.widgets_values : [];
+  if (saved.length > 0) choice.value = saved[0];
+  for (let i = 2, k = 0; i < saved.length && k < options.length; i++, k++) {
+    (options[k] as LiveWidget).value = saved[i];
+    if (k === options.length - 1 && saved[i]) options.push(plainWidget(`option${options.length + 1}`, ''));
+  }
+  const index = plainWidget('index', options.findIndex((o) => o.value === choice.value));
+  return [choice, index, ...options];
+}
+
 /** Builds the widgets of a backend node and assigns widgets_values the way LGraphNode.configure does. */
 export function configureWidgets(info: ClassInfo, node: UiNode): LiveWidget[] {
+  if (info.name === 'CustomCombo' && info.widgets.length === 1) return configureCustomCombo(info, node);
   const widgets: LiveWidget[] = [];
   for (const spec of info.widgets) {
     widgets.push(createWidget(spec));

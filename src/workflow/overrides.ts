@@ -22,15 +22,35 @@ export function findOverrideTarget(prompt: ApiPrompt, key: string, nodeRef: stri
   throw new OverrideError(key, `no node has the id, title or type "${nodeRef}".`);
 }
 
+/**
+ * Splits "<node>.<input>". Node titles and input names may both contain dots (dynamic-combo inputs
+ * are called "resize_type.width"), so every dot is tried from the last one: the first split whose
+ * node resolves and has that input wins; otherwise the last-dot split reports what is wrong.
+ */
+function splitKey(prompt: ApiPrompt, key: string): { id: string; input: string } {
+  const dots: number[] = [];
+  for (let i = key.lastIndexOf('.'); i > 0; i = key.lastIndexOf('.', i - 1)) dots.push(i);
+  if (dots.length === 0 || dots[0] === key.length - 1) throw new OverrideError(key, 'expected "<node>.<input>".');
+  for (const dot of dots) {
+    const nodeRef = key.slice(0, dot);
+    const input = key.slice(dot + 1);
+    let id: string;
+    try {
+      id = findOverrideTarget(prompt, key, nodeRef);
+    } catch {
+      continue;
+    }
+    if (Object.prototype.hasOwnProperty.call(prompt[id]?.inputs ?? {}, input)) return { id, input };
+  }
+  const dot = dots[0] as number;
+  return { id: findOverrideTarget(prompt, key, key.slice(0, dot)), input: key.slice(dot + 1) };
+}
+
 /** Returns a new prompt with the overrides applied; the input prompt is left untouched. */
 export function applyOverrides(prompt: ApiPrompt, overrides: Record<string, unknown>, options: ApplyOverridesOptions = {}): ApiPrompt {
   const out: ApiPrompt = structuredClone(prompt);
   for (const [key, value] of Object.entries(overrides)) {
-    const dot = key.lastIndexOf('.');
-    if (dot <= 0 || dot === key.length - 1) throw new OverrideError(key, 'expected "<node>.<input>".');
-    const nodeRef = key.slice(0, dot);
-    const input = key.slice(dot + 1);
-    const id = findOverrideTarget(out, key, nodeRef);
+    const { id, input } = splitKey(out, key);
     const node = out[id];
     if (!node) throw new OverrideError(key, `node ${id} is missing.`);
     if (!options.allowNewInputs && !Object.prototype.hasOwnProperty.call(node.inputs, input)) {

@@ -182,6 +182,17 @@ export function widgetsForInput(name: string, spec: InputSpec, context: WidgetCo
       return [{ ...base, name, role: 'upload', takesSlot: true, sent: false, defaultValue: '' }];
     case 'AUDIO_UI':
       return [];
+    case 'IMAGECOMPARE':
+      // widget.serialize = false: no widgets_values slot, yet sent (always the empty pair).
+      return [{ ...base, name, role: 'value', takesSlot: false, sent: true, defaultValue: ['', ''] }];
+    case 'BOUNDING_BOX': {
+      // The box, then x/y/width/height number widgets that take slots but are not sent.
+      const box = (options.default ?? { x: 0, y: 0, width: 512, height: 512 }) as Record<string, unknown>;
+      const parts = ['x', 'y', 'width', 'height'].map((part): WidgetSpec => ({
+        name: part, role: 'control', takesSlot: true, sent: false, defaultValue: box[part], dynamicPrompts: false, isCombo: false, isCurve: false,
+      }));
+      return [{ ...base, name, role: 'value', takesSlot: true, sent: true, defaultValue: { ...box } }, ...parts];
+    }
     case 'PREVIEW_3D':
       return [{ ...base, name, role: 'value', takesSlot: true, sent: true, defaultValue: '' }];
     case 'LOAD_3D': {

@@ -31,6 +31,7 @@ import {
 
 interface Target {
   name: string;
+  real: boolean;
   skip: string | false;
   /** Flags that choose this server. */
   args: string[];
@@ -40,12 +41,14 @@ interface Target {
 const targets: Target[] = [
   {
     name: 'stand-in ComfyUI',
+    real: false,
     skip: existsSync(STANDIN_MAIN) ? false : 'test/standin/main.ts is absent: stand-in CLI tests skipped',
     args: ['--extra-model-paths', TEST_NODES_YAML],
     env: { COMFY_CONNECTOR_COMMAND: STANDIN_COMMAND, COMFYUI_PATH: '', COMFYUI_PYTHON: '' },
   },
   {
     name: 'real ComfyUI',
+    real: true,
     skip: REAL_COMFY ? false : REAL_SKIP,
     args: REAL_COMFY ? ['--comfyui', REAL_COMFY.path, '--python', REAL_COMFY.python, '--extra-model-paths', TEST_NODES_YAML] : [],
     env: { COMFY_CONNECTOR_COMMAND: '' },
@@ -148,6 +151,43 @@ for (const target of targets) {
         cli.child.kill('SIGINT');
         const end = await cli.done;
         assert.equal(end.code, 130, end.stderr);
+        assert.deepEqual(await survivors(pids), []);
+      } finally {
+        cli.child.kill('SIGKILL');
+        killAll(pids);
+      }
+    });
+
+    // Two more boots of real ComfyUI would add a minute; the stand-in shows the same CLI logic.
+    test('SIGTERM during a run: the same clean stop, exit 143', { skip: target.real ? 'covered by the stand-in' : false }, async () => {
+      const cli = startCli(['run', 'endless.json', '--no-progress', '--out', join(dir, 'out-sigterm'), ...target.args], { cwd: dir, env: target.env });
+      let pids: number[] = [];
+      try {
+        await cli.waitFor(/\d+\/5000/, 'stderr');
+        pids = descendants(cli.child.pid!);
+        cli.child.kill('SIGTERM');
+        const end = await cli.done;
+        assert.equal(end.code, 143, end.stderr);
+        assert.match(end.stderr, /COMFY_CANCELLED/);
+        assert.deepEqual(await survivors(pids), []);
+      } finally {
+        cli.child.kill('SIGKILL');
+        killAll(pids);
+      }
+    });
+
+    test('Ctrl-C while the server is still booting: it is stopped as soon as it is up, exit 130', { skip: target.real ? 'covered by the stand-in' : false }, async () => {
+      const cli = startCli(['run', 'ok.json', '--no-progress', '--out', join(dir, 'out-boot'), ...target.args], { cwd: dir, env: target.env });
+      let pids: number[] = [];
+      try {
+        await cli.waitFor(/starting ComfyUI/, 'stderr');
+        cli.child.kill('SIGINT');
+        // Whatever the boot started meanwhile must go too.
+        const watch = setInterval(() => (pids = [...new Set([...pids, ...descendants(cli.child.pid!)])]), 50);
+        const end = await cli.done;
+        clearInterval(watch);
+        assert.equal(end.code, 130, end.stderr);
+        assert.doesNotMatch(end.stdout, /\.png/, 'nothing ran');
         assert.deepEqual(await survivors(pids), []);
       } finally {
         cli.child.kill('SIGKILL');

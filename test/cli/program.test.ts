@@ -63,3 +63,39 @@ test('upload needs --to; serve refuses --url', async () => {
   const serve = await cli(['serve', '--url', 'http://127.0.0.1:1']);
   assert.equal(serve.code, 2);
 });
+
+test('info lists model folders with files, then names the empty ones', async () => {
+  const { formatInfo } = await import('../../src/cli/commands/info.js');
+  const text = formatInfo({
+    url: 'http://127.0.0.1:8188',
+    managed: false,
+    comfyuiVersion: '0.33.0',
+    pythonVersion: '3.11.2 (main) [GCC]',
+    pytorchVersion: '2.11.0',
+    os: 'posix',
+    devices: [{ name: 'cpu', type: 'cpu', vramTotal: 2 ** 31, vramFree: 2 ** 30 }],
+    nodeCount: 849,
+    models: { loras: 2, checkpoints: 1, vae: 0, upscale_models: 0 },
+  });
+  assert.match(text, /^server +http:\/\/127\.0\.0\.1:8188 \(remote\)$/m);
+  assert.match(text, /^python +3\.11\.2$/m);
+  assert.match(text, /^devices +cpu \(cpu, 1\.0 GiB free of 2\.0 GiB\)$/m);
+  assert.match(text, /^models +checkpoints {2}1\n +loras {8}2\n +empty: upscale_models, vae$/m);
+});
+
+test('--version prints the package version', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const { code, stdout } = await cli(['--version']);
+  assert.equal(code, 0);
+  assert.equal(stdout.trim(), pkg.version);
+});
+
+test('with --json a usage error is also one JSON error line on stdout', async () => {
+  const { code, stdout } = await cli(['run', 'missing.json', '--json', '--comfyui', '/nowhere']);
+  assert.equal(code, 2);
+  const record = JSON.parse(stdout.trim()) as Record<string, unknown>;
+  assert.equal(record.type, 'error');
+  assert.equal(record.code, 'COMFY_CLI_USAGE');
+  assert.equal(record.exitCode, 2);
+});

@@ -109,3 +109,34 @@ describe('validation errors', () => {
     assert.match(error.message, /bad things/);
   });
 });
+
+describe('RunResult.save', () => {
+  test('writes server-named files inside the folder only, numbering clashing base names', async () => {
+    const { buildRunResult } = await import('../../src/client/result.js');
+    const { mkdtemp, readdir, rm, readFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join, dirname } = await import('node:path');
+    const entry = {
+      prompt: [0, 'p', {}, {}, []],
+      outputs: {
+        '1': { images: [{ filename: '../../escape.png', subfolder: 'a', type: 'output' }, { filename: 'escape.png', subfolder: 'b', type: 'output' }] },
+      },
+    } as unknown as HistoryEntry;
+    const asked: string[] = [];
+    const result = buildRunResult('p', entry, {}, async (ref) => {
+      asked.push(`${ref.subfolder}/${ref.filename}`);
+      return Buffer.from(ref.subfolder ?? '');
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'cc-client-result-'));
+    try {
+      const paths = await result.save(dir);
+      assert.deepEqual(paths, [join(dir, 'escape.png'), join(dir, 'escape (1).png')]);
+      for (const p of paths) assert.equal(dirname(p), dir);
+      assert.deepEqual((await readdir(dir)).sort(), ['escape (1).png', 'escape.png']);
+      assert.equal(await readFile(join(dir, 'escape (1).png'), 'utf8'), 'b');
+      assert.deepEqual(asked, ['a/../../escape.png', 'b/escape.png']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

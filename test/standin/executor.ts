@@ -23,6 +23,7 @@ const now = () => Date.now();
 export class Executor {
   private cache = new Map<string, CacheEntry>();
   interrupted = false;
+  freeMemoryRequested = false;
   /** Set while a prompt runs: the client that owns it and the last node it entered. */
   clientId: string | null = null;
   lastNodeId: string | null = null;
@@ -38,8 +39,7 @@ export class Executor {
 
   async loop(): Promise<void> {
     for (;;) {
-      while (this.faults.current.stallWorker) await new Promise((r) => setTimeout(r, 50));
-      const [item, taskId] = await this.queue.get();
+      const [item, taskId] = await this.queue.get(() => this.faults.current.stallWorker === true);
       const started = now();
       const entry = await this.execute(item);
       this.queue.taskDone(taskId, entry);
@@ -81,6 +81,7 @@ export class Executor {
     const prompt = rawPrompt as Prompt;
     const clientId = (extraData.client_id as string | undefined) ?? null;
     this.clientId = clientId;
+    if (this.freeMemoryRequested) { this.cache.clear(); this.freeMemoryRequested = false; }
     this.interrupted = false;
     const messages: Array<[string, unknown]> = [];
     const addMessage = (event: string, data: Record<string, unknown>, broadcast: boolean) => {

@@ -122,7 +122,12 @@ export class Routes {
       }
       return { status: 200, text: '' };
     }
-    if (method === 'POST' && path === '/free') { req.json(); return { status: 200, text: '' }; }
+    if (method === 'POST' && path === '/free') {
+      const body = req.json() as Record<string, unknown>;
+      // free_memory also resets the output cache; the worker applies it before its next prompt.
+      if (body.free_memory) d.executor.freeMemoryRequested = true;
+      return { status: 200, text: '' };
+    }
     if (get && path === '/history') {
       const int = (v: string | null) => { if (v === null) return undefined; if (!/^\s*[-+]?\d+\s*$/.test(v)) throw new HttpError(500, `invalid literal for int() with base 10: '${v}'`); return Number(v); };
       const opts: { maxItems?: number; offset?: number } = {};

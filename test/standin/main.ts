@@ -102,7 +102,8 @@ server.on('upgrade', (req, socket, head) => {
 const listen = args.listen === undefined ? '127.0.0.1' : ((args.listen as string | null) ?? '0.0.0.0');
 const host = listen.split(',')[0]!;
 const port = Number(str(args, 'port') ?? 8188);
-log.info('Starting server\n');
+// --dont-print-server hides both this line and the ready line.
+if (!args.dont_print_server) log.info('Starting server\n');
 server.once('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EADDRINUSE') {
     log.error(`Port ${port} is already in use on address ${host}. Please close the other application or use a different port with --port.`);

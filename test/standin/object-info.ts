@@ -22,8 +22,8 @@ export const TEST_NODE_PACK = 'comfy_connector_test_nodes';
 
 const TEST_NODES: ObjectInfo = {
   ComfyConnectorSlowCounter: {
-    input: { required: { steps: ['INT', { default: 10, min: 1, max: 10000 }], delay_ms: ['INT', { default: 100, min: 0, max: 60000 }] }, optional: { image: ['IMAGE'] } },
-    input_order: { required: ['steps', 'delay_ms'], optional: ['image'] },
+    input: { required: { steps: ['INT', { default: 10, min: 1, max: 10000 }], delay_ms: ['INT', { default: 100, min: 0, max: 60000 }] }, optional: { image: ['IMAGE'], send_preview: ['BOOLEAN', { default: false }] } },
+    input_order: { required: ['steps', 'delay_ms'], optional: ['image', 'send_preview'] },
     is_input_list: false, output: ['IMAGE', 'INT'], output_is_list: [false, false], output_name: ['image', 'count'],
     name: 'ComfyConnectorSlowCounter', display_name: 'Slow Counter (comfy-connector test)', description: '',
     python_module: `custom_nodes.${TEST_NODE_PACK}`, category: 'comfy_connector/testing', output_node: true, has_intermediate_output: false, search_aliases: [],

@@ -57,6 +57,8 @@ export function buildPaths(options: {
   add('classifiers', [m('classifiers')], 'none');
   for (const k of ['model_patches', 'audio_encoders', 'background_removal', 'frame_interpolation', 'geometry_estimation', 'optical_flow', 'detection']) add(k, [m(k)], PT);
 
+  // Extra configs load before the directory overrides are announced, as in main.py.
+  for (const file of options.extraModelPathsConfigs) loadExtraPathConfig(file, models);
   const output = resolve(options.outputDirectory ?? join(base, 'output'));
   if (options.outputDirectory) log.info(`Setting output directory to: ${output}`);
   const input = resolve(options.inputDirectory ?? join(base, 'input'));
@@ -65,7 +67,6 @@ export function buildPaths(options: {
   if (options.userDirectory) log.info(`Setting user directory to: ${user}`);
   const temp = options.tempDirectory ? join(resolve(options.tempDirectory), 'temp') : join(base, 'temp');
 
-  for (const file of options.extraModelPathsConfigs) loadExtraPathConfig(file, models);
   // ComfyUI appends these output subfolders after the extra configs.
   for (const [key, sub] of [['checkpoints', 'checkpoints'], ['text_encoders', 'clip'], ['vae', 'vae'], ['diffusion_models', 'diffusion_models'], ['loras', 'loras']] as const) {
     models.get(key)!.paths.push(join(output, sub));

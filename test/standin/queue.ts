@@ -53,8 +53,11 @@ export class PromptQueue {
     return top;
   }
 
-  async get(): Promise<[QueueItem, number]> {
-    while (this.heap.length === 0) await new Promise<void>((r) => { this.waiter = r; });
+  /** Waits for an item; `paused()` (the stallWorker fault) holds items back while still accepting them. */
+  async get(paused: () => boolean = () => false): Promise<[QueueItem, number]> {
+    while (this.heap.length === 0 || paused()) {
+      await new Promise<void>((r) => { this.waiter = r; setTimeout(r, 50); });
+    }
     this.waiter = undefined;
     const item = this.popMin();
     const id = this.taskCounter++;

@@ -61,29 +61,31 @@ export class SocketHub {
     else { const c = this.clients.get(sid); if (c) this.deliver(c, text); }
   }
 
-  /** A preview: type 4 (with metadata) to clients that negotiated supports_preview_metadata, else type 1. */
-  sendPreview(preview: Preview, metadata: Record<string, unknown>, sid: string | null): void {
-    const targets = sid === null ? [...this.clients.values()] : [this.clients.get(sid)].filter((c): c is Client => c !== undefined);
-    for (const c of targets) {
-      if (c.flags.supports_preview_metadata === true) {
-        const meta = Buffer.from(JSON.stringify({ ...metadata, image_type: preview.format === 'PNG' ? 'image/png' : 'image/jpeg' }));
-        const head = Buffer.alloc(8);
-        head.writeUInt32BE(4, 0);
-        head.writeUInt32BE(meta.length, 4);
-        this.deliver(c, Buffer.concat([head, meta, preview.data]));
-      }
-    }
+  /** ComfyUI decides by the prompt owner's flags (feature_flags.supports_feature(client_id)), not per socket. */
+  ownerSupportsMetadata(sid: string | null): boolean {
+    return sid !== null && this.clients.get(sid)?.flags.supports_preview_metadata === true;
   }
 
+  /** Type 4 (JSON metadata header + image), to the owner only, when it negotiated supports_preview_metadata. */
+  sendPreview(preview: Preview, metadata: Record<string, unknown>, sid: string | null): void {
+    if (!this.ownerSupportsMetadata(sid)) return;
+    const c = this.clients.get(sid!)!;
+    const meta = Buffer.from(JSON.stringify({ ...metadata, image_type: preview.format === 'PNG' ? 'image/png' : 'image/jpeg' }));
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(4, 0);
+    head.writeUInt32BE(meta.length, 4);
+    this.deliver(c, Buffer.concat([head, meta, preview.data]));
+  }
+
+  /** Type 1 (format 1 = JPEG, 2 = PNG) otherwise: to the owner, or to every socket without client_id. */
   sendLegacyPreview(preview: Preview, sid: string | null): void {
+    if (this.ownerSupportsMetadata(sid)) return;
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(1, 0);
+    head.writeUInt32BE(preview.format === 'PNG' ? 2 : 1, 4);
+    const frame = Buffer.concat([head, preview.data]);
     const targets = sid === null ? [...this.clients.values()] : [this.clients.get(sid)].filter((c): c is Client => c !== undefined);
-    for (const c of targets) {
-      if (c.flags.supports_preview_metadata === true) continue;
-      const head = Buffer.alloc(8);
-      head.writeUInt32BE(1, 0);
-      head.writeUInt32BE(preview.format === 'PNG' ? 2 : 1, 4);
-      this.deliver(c, Buffer.concat([head, preview.data]));
-    }
+    for (const c of targets) this.deliver(c, frame);
   }
 
   closeAll(): void {

@@ -70,6 +70,24 @@ describe('convertWorkflow: widgets', () => {
     });
   });
 
+  test('CustomCombo: computed index and growing option widgets', () => {
+    const wf = new WorkflowBuilder().node(1, 'CustomCombo', ['9:16', 0, '16:9', '9:16', '']).build();
+    assert.deepEqual(convertWorkflow(wf, defs)['1']?.inputs, { choice: '9:16', index: 1, option1: '16:9', option2: '9:16', option3: '' });
+  });
+
+  test('IMAGECOMPARE takes no slot and always sends the empty pair; BOUNDING_BOX parts take slots, unsent', () => {
+    const wf = new WorkflowBuilder().node(1, 'ImageCompare', [{ before: '/api/view?x' }])
+      .node(2, 'ImageCropV2', [{ x: 1, y: 2, width: 30, height: 40 }, 1, 2, 30, 40]).build();
+    const prompt = convertWorkflow(wf, defs);
+    assert.deepEqual(prompt['1']?.inputs, { compare_view: { __value__: ['', ''] } });
+    assert.deepEqual(prompt['2']?.inputs, { crop_region: { x: 1, y: 2, width: 30, height: 40 } });
+  });
+
+  test('titles follow the frontend locale where it differs from the server', () => {
+    const wf = new WorkflowBuilder().node(1, 'TopazImageEnhance').build();
+    assert.equal(convertWorkflow(wf, defs)['1']?._meta?.title, 'Topaz Image Enhance');
+  });
+
   test('a linked widget input sends the link, not the widget value', () => {
     const wf = txt2img().node(20, 'V3Node', ['fast', 'x', 'fixed', '', 1, 0.5]).link(20, 0, 6, 'text', 'STRING', true).build();
     assert.deepEqual(convertWorkflow(wf, defs)['6']?.inputs, { text: ['20', 0], clip: ['4', 1] });
@@ -194,6 +212,12 @@ describe('convertWorkflow: errors', () => {
     assert.throws(() => convertWorkflow(b.build(), defs), (e: Error & { code?: string }) => e.code === 'COMFY_INVALID_WORKFLOW' && /cycle/.test(e.message));
   });
 
+  test('something that is not a UI workflow is an InvalidWorkflowError, not a TypeError', () => {
+    for (const bad of [null, 42, { nodes: 'x' }, { '3': { class_type: 'KSampler', inputs: {} } }]) {
+      assert.throws(() => convertWorkflow(bad as unknown as UiWorkflow, defs), (e: Error & { code?: string }) => e.code === 'COMFY_INVALID_WORKFLOW');
+    }
+  });
+
   test('the input workflow is not modified', () => {
     const wf = txt2img().build();
     wf.nodes.find((n) => n.id === 6)!.widgets_values = ['{a|b}'];
@@ -267,6 +291,43 @@ describe('convertWorkflow: subgraphs', () => {
     const last = wf.last_node_id as number;
     assert.ok(prompt[`10:${last + 1}`], `expected 10:${last + 1} in ${Object.keys(prompt).join(',')}`);
     assert.deepEqual(prompt['3']?.inputs.positive, [`10:${last + 1}`, 0]);
+  });
+
+  test('an unlinked promoted input reaches socket targets too (value of the promoted widget)', () => {
+    const wf = subgraphWorkflow().build();
+    repoint(wf, 3, 'positive', 10);
+    const def = wf.definitions!.subgraphs![0]!;
+    // A second interior node whose socket-only input is fed from the same "text" subgraph input.
+    def.nodes.push({ id: 2, type: 'SaveImage', mode: 0, inputs: [{ name: 'images', type: 'IMAGE', link: null }, { name: 'filename_prefix', type: 'STRING', link: 4 }], outputs: [], widgets_values: ['own'] });
+    def.links!.push({ id: 4, origin_id: -10, origin_slot: 1, target_id: 2, target_slot: 1, type: 'STRING' });
+    def.inputs![1]!.linkIds = [2, 4];
+    wf.nodes.find((n) => n.id === 10)!.widgets_values = [];
+    const prompt = convertWorkflow(wf, defs);
+    assert.equal(prompt['10:2']?.inputs.filename_prefix, 'interior text');
+  });
+
+  test('nested subgraphs get ids outer:inner:node and pass links through both boundaries', () => {
+    const b = subgraphWorkflow();
+    b.definitions!.subgraphs.push({
+      id: 'sg-outer', name: 'Outer', version: 1,
+      inputs: [{ name: 'clip', type: 'CLIP', linkIds: [11] }],
+      outputs: [{ name: 'CONDITIONING', type: 'CONDITIONING', linkIds: [12] }],
+      nodes: [{
+        id: 70, type: 'sg-encode', mode: 0, widgets_values: ['nested host text'],
+        inputs: [{ name: 'clip', type: 'CLIP', link: 11 }, { name: 'text', type: 'STRING', widget: { name: 'text' }, link: null }],
+        outputs: [{ name: 'CONDITIONING', type: 'CONDITIONING', links: [12] }],
+      }],
+      links: [
+        { id: 11, origin_id: -10, origin_slot: 0, target_id: 70, target_slot: 0, type: 'CLIP' },
+        { id: 12, origin_id: 70, origin_slot: 0, target_id: -20, target_slot: 0, type: 'CONDITIONING' },
+      ],
+    });
+    b.node(12, 'sg-outer', [], { inputs: [{ name: 'clip', type: 'CLIP', link: null }] }).link(4, 1, 12, 'clip', 'CLIP');
+    const wf = b.build();
+    repoint(wf, 3, 'positive', 12);
+    const prompt = convertWorkflow(wf, defs);
+    assert.deepEqual(prompt['12:70:1']?.inputs, { text: 'nested host text', clip: ['4', 1] });
+    assert.deepEqual(prompt['3']?.inputs.positive, ['12:70:1', 0]);
   });
 
   test('a muted subgraph instance contributes no interior nodes', () => {

@@ -20,6 +20,12 @@ describe('applyOverrides', () => {
     assert.equal(out['8']?.inputs.ckpt_name, 'y');
   });
 
+  test('input names with dots (dynamic combo inputs) resolve', () => {
+    const withDots: ApiPrompt = { ...prompt, '20': { class_type: 'Resize', inputs: { resize_type: 'scale by multiplier', 'resize_type.multiplier': 2 }, _meta: { title: 'Resize' } } };
+    assert.equal(applyOverrides(withDots, { 'Resize.resize_type.multiplier': 3 })['20']?.inputs['resize_type.multiplier'], 3);
+    assert.equal(applyOverrides(withDots, { '20.resize_type.multiplier': 4 })['20']?.inputs['resize_type.multiplier'], 4);
+  });
+
   test('returns a new prompt and leaves the input alone', () => {
     const out = applyOverrides(prompt, { '3.seed': 5 });
     assert.equal(prompt['3']?.inputs.seed, 1);

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { BrowserError, UnknownNodeTypeError } from '../../src/errors.js';
+import { BrowserError, InvalidWorkflowError, UnknownNodeTypeError } from '../../src/errors.js';
 import { BrowserConverter, findChromium } from '../../src/workflow/browser.js';
 import { oracleUnavailable, startOracleServer, type OracleServer } from './oracle-server.js';
 
@@ -106,9 +106,9 @@ describe('BrowserConverter with the real frontend', { skip: oracleUnavailable() 
     assert.equal((await converter!.convert(samplerWorkflow()))['8']?.class_type, 'VAEDecode');
   });
 
-  test('input that is not a workflow is a BrowserError', async () => {
-    await assert.rejects(converter!.convert([1, 2, 3]), BrowserError);
-    await assert.rejects(converter!.convert({ nodes: 'nope', links: 7 }), BrowserError);
+  test('input that is not a UI workflow is an InvalidWorkflowError', async () => {
+    await assert.rejects(converter!.convert([1, 2, 3]), InvalidWorkflowError);
+    await assert.rejects(converter!.convert({ nodes: 'nope', links: 7 }), InvalidWorkflowError);
   });
 
   test('close() removes the profile and later calls fail with a BrowserError', async () => {

@@ -17,9 +17,39 @@ export interface PromptDifference {
   where: string;
   native: unknown;
   oracle: unknown;
+  /** An input whose value only a live browser can make (see RUNTIME_WIDGET_TYPES): known, not a failure. */
+  runtimeOnly?: true;
 }
 
-export function diffPrompts(native: Prompt, oracle: Prompt): PromptDifference[] {
+/**
+ * Widget types whose value the frontend makes while serialising, from live browser state, and that
+ * no converter without a browser can reproduce: LOAD_3D renders the 3D scene and uploads
+ * screenshots to the server's temp folder (load3dSerialize), returning their server-side names
+ * (numbered `name (1).png` when the same name was uploaded before, so they even depend on what
+ * ran earlier on that server); WEBCAM and PAINTER upload a canvas; AUDIO_RECORD a recording.
+ */
+export const RUNTIME_WIDGET_TYPES = new Set(['LOAD_3D', 'WEBCAM', 'PAINTER', 'AUDIO_RECORD']);
+
+/** `Class.input` for every input of a runtime-only widget type in these definitions. */
+export function runtimeOnlyInputs(definitions: Record<string, unknown>): Set<string> {
+  const out = new Set<string>();
+  for (const [name, definition] of Object.entries(definitions)) {
+    const input = (definition as { input?: Record<string, Record<string, unknown[]> | undefined> }).input ?? {};
+    for (const section of [input.required, input.optional]) {
+      for (const [inputName, spec] of Object.entries(section ?? {})) {
+        if (typeof spec[0] === 'string' && RUNTIME_WIDGET_TYPES.has(spec[0])) out.add(`${name}.${inputName}`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Differences that count: everything except runtime-only inputs. */
+export function realDifferences(differences: PromptDifference[]): PromptDifference[] {
+  return differences.filter((d) => !d.runtimeOnly);
+}
+
+export function diffPrompts(native: Prompt, oracle: Prompt, runtimeOnly: Set<string> = new Set()): PromptDifference[] {
   const out: PromptDifference[] = [];
   const ids = [...new Set([...Object.keys(oracle), ...Object.keys(native)])];
   for (const id of ids) {
@@ -36,14 +66,16 @@ export function diffPrompts(native: Prompt, oracle: Prompt): PromptDifference[] 
     for (const name of [...new Set([...Object.keys(oi), ...Object.keys(ni)])]) {
       const has = (x: Record<string, unknown>) => Object.prototype.hasOwnProperty.call(x, name);
       if (has(ni) && has(oi) && isDeepStrictEqual(ni[name], oi[name])) continue;
-      out.push({ node: id, where: `inputs.${name}`, native: has(ni) ? ni[name] : '(absent)', oracle: has(oi) ? oi[name] : '(absent)' });
+      const difference: PromptDifference = { node: id, where: `inputs.${name}`, native: has(ni) ? ni[name] : '(absent)', oracle: has(oi) ? oi[name] : '(absent)' };
+      if (has(ni) && has(oi) && runtimeOnly.has(`${String(o.class_type)}.${name}`)) difference.runtimeOnly = true;
+      out.push(difference);
     }
   }
   return out;
 }
 
 export function formatDifference(d: PromptDifference, width = 100): string {
-  return `node ${d.node} ${d.where}: native ${short(d.native, width)} vs oracle ${short(d.oracle, width)}`;
+  return `node ${d.node} ${d.where}: native ${short(d.native, width)} vs oracle ${short(d.oracle, width)}${d.runtimeOnly ? ' (runtime-only, not compared)' : ''}`;
 }
 
 function short(value: unknown, width: number): string {

@@ -86,6 +86,25 @@ export const DEFS: ObjectInfo = {
     },
     output: ['STRING'], name: 'LegacyNode',
   },
+  CustomCombo: {
+    input: { required: { choice: ['COMBO', { multiselect: false, options: [] }] } },
+    input_order: { required: ['choice'] },
+    output: ['STRING', 'INT'], name: 'CustomCombo', display_name: 'Custom Combo',
+  },
+  ImageCompare: {
+    input: { required: { compare_view: ['IMAGECOMPARE', { socketless: true }] }, optional: { image_a: ['IMAGE', {}], image_b: ['IMAGE', {}] } },
+    input_order: { required: ['compare_view'], optional: ['image_a', 'image_b'] },
+    output: [], name: 'ImageCompare', display_name: 'Image Compare', output_node: true,
+  },
+  ImageCropV2: {
+    input: { required: { image: ['IMAGE', {}], crop_region: ['BOUNDING_BOX', { default: { x: 0, y: 0, width: 512, height: 512 }, socketless: true, component: 'ImageCrop' }] } },
+    input_order: { required: ['image', 'crop_region'] },
+    output: ['IMAGE'], name: 'ImageCropV2', display_name: 'Image Crop',
+  },
+  // The frontend's en locale titles this class differently from the server.
+  TopazImageEnhance: {
+    input: { required: { image: ['IMAGE', {}] } }, output: ['IMAGE'], name: 'TopazImageEnhance', display_name: 'Topaz Image Enhance (Legacy)',
+  },
   ListNode: {
     input: { required: { items: ['COMBO', { options: ['a', 'b', 'c'], multi_select: true }] } },
     output: ['STRING'], name: 'ListNode',

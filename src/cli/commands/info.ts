@@ -82,11 +82,33 @@ export function formatInfo(info: ServerInfo): string {
     ...info.devices.map((d, i): [string, string] => [i === 0 ? 'devices' : '', `${d.name} (${d.type}, ${gib(d.vramFree)} free of ${gib(d.vramTotal)})`]),
     ['nodes', `${info.nodeCount} node classes`],
   ];
+  // Most folders are empty on a fresh install: list the ones with files, then name the empty ones.
   const keys = Object.keys(info.models).sort();
-  rows.push(['models', keys.length ? '' : 'none listed']);
-  const width = Math.max(...keys.map((k) => k.length), 0);
-  for (const key of keys) rows.push(['', `${key.padEnd(width)}  ${info.models[key]}`]);
+  const filled = keys.filter((k) => (info.models[k] ?? 0) > 0);
+  const empty = keys.filter((k) => (info.models[k] ?? 0) === 0);
+  const width = Math.max(...filled.map((k) => k.length), 0);
+  filled.forEach((key, i) => rows.push([i === 0 ? 'models' : '', `${key.padEnd(width)}  ${info.models[key]}`]));
+  if (!keys.length) rows.push(['models', 'none listed']);
+  if (empty.length) {
+    const lines = wrapWords(`empty: ${empty.join(', ')}`, 80);
+    lines.forEach((line, i) => rows.push([i === 0 && !filled.length ? 'models' : '', line]));
+  }
   return `${rows.map(([k, v]) => `${k.padEnd(9)}${v}`.trimEnd()).join('\n')}\n`;
+}
+
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = `  ${word}`;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

@@ -34,11 +34,20 @@ export async function runCommand(files: string[], flags: RunFlags, ctx: CliConte
   const plan = connectionPlan(flags, ctx.env);
   const outDir = resolve(ctx.cwd, flags.out);
 
-  const display = createDisplay(chooseDisplayMode(flags, ctx.stdout, ctx.stderr), { ...ctx, verbose: flags.verbose ?? false });
+  const verbose = flags.verbose ?? false;
+  const display = createDisplay(chooseDisplayMode(flags, ctx.stdout, ctx.stderr), { ...ctx, verbose });
+  const options: RunWorkflowOptions = {
+    ...(Object.keys(overrides).length ? { overrides } : {}),
+    ...(Object.keys(inputs).length ? { inputs: resolvePaths(inputs, ctx.cwd) } : {}),
+    ...(timeout !== undefined ? { timeout } : {}),
+    ...(flags.browser ? { conversion: 'browser' as const } : {}),
+    signal: ctx.session.signal,
+    onEvent: (event) => display.event(event),
+  };
   let code: number;
   let closeError: unknown;
   try {
-    code = await runBatch(files, repeat, plan, outDir, options(), display, flags, ctx);
+    code = await runBatch({ files, repeat, plan, outDir, options, display, verbose }, ctx);
   } finally {
     display.close();
     closeError = await ctx.session.close().then(() => undefined, (error: unknown) => error ?? new Error('killApi failed'));
@@ -49,29 +58,20 @@ export async function runCommand(files: string[], flags: RunFlags, ctx: CliConte
     code = worstExitCode([code, exitCodeFor(closeError)]);
   }
   return code;
-
-  function options(): RunWorkflowOptions {
-    return {
-      ...(Object.keys(overrides).length ? { overrides } : {}),
-      ...(Object.keys(inputs).length ? { inputs: resolvePaths(inputs, ctx.cwd) } : {}),
-      ...(timeout !== undefined ? { timeout } : {}),
-      ...(flags.browser ? { conversion: 'browser' as const } : {}),
-      signal: ctx.session.signal,
-      onEvent: (event) => display.event(event),
-    };
-  }
 }
 
-async function runBatch(
-  files: string[],
-  repeat: number,
-  plan: ConnectionPlan,
-  outDir: string,
-  options: RunWorkflowOptions,
-  display: RunDisplay,
-  flags: RunFlags,
-  ctx: CliContext,
-): Promise<number> {
+/** Everything one batch needs, decided before the server starts. */
+interface Batch {
+  files: string[];
+  repeat: number;
+  plan: ConnectionPlan;
+  outDir: string;
+  options: RunWorkflowOptions;
+  display: RunDisplay;
+  verbose: boolean;
+}
+
+async function runBatch({ files, repeat, plan, outDir, options, display, verbose }: Batch, ctx: CliContext): Promise<number> {
   display.notice(describePlan(plan));
   let connector: ComfyConnector;
   try {
@@ -92,7 +92,7 @@ async function runBatch(
       if (ctx.session.cancelled) return ctx.session.cancelExitCode;
       index += 1;
       display.begin({ file, iteration, repeat, index, count });
-      const code = await runOne(connector, resolve(ctx.cwd, file), outDir, options, display, flags.verbose ?? false);
+      const code = await runOne(connector, resolve(ctx.cwd, file), outDir, options, display, verbose);
       if (ctx.session.cancelled) return ctx.session.cancelExitCode;
       codes.push(code);
     }
