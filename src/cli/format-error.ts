@@ -24,3 +24,8 @@ export function formatError(error: unknown, colors: Palette, options: { label?: 
   }
   return lines.join('\n');
 }
+
+/** The run ended because we cancelled it (Ctrl-C, SIGTERM), not because something broke. */
+export function isCancellation(error: unknown): boolean {
+  return errorCode(error) === 'COMFY_CANCELLED';
+}

@@ -9,10 +9,11 @@ import { Session } from './session.js';
  * returns 130/143); a second one kills the server without waiting for the cancel and exits at once.
  */
 const session = new Session();
+session.announcer = (text) => void process.stderr.write(`\n${text}\n`);
 
 function onSignal(signal: NodeJS.Signals): void {
   if (session.interrupt(signal) === 'first') {
-    process.stderr.write(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: cancelling and stopping ComfyUI… (again to force)\n`);
+    session.announce(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: cancelling and stopping ComfyUI… (again to force)`);
     return;
   }
   const code = signal === 'SIGTERM' ? EXIT.terminated : EXIT.cancelled;

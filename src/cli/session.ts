@@ -13,6 +13,16 @@ export class Session {
   #signal: NodeJS.Signals | undefined;
   #closing: Promise<void> | undefined;
   #onSignal: Array<(signal: NodeJS.Signals) => void> = [];
+  #announcer: (text: string) => void = () => {};
+
+  /** Where a status line about a signal goes; a command with a live display routes it there. */
+  set announcer(write: (text: string) => void) {
+    this.#announcer = write;
+  }
+
+  announce(text: string): void {
+    this.#announcer(text);
+  }
 
   /** Aborted on the first SIGINT/SIGTERM; passed to every run. */
   get signal(): AbortSignal {

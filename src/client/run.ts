@@ -64,8 +64,7 @@ export class ActiveRun {
   private resolveFn!: (r: RunResult) => void;
   private rejectFn!: (e: unknown) => void;
   /** Messages that arrived before the 'queued' event went out, replayed in order after it. */
-  private buffered: SocketMessage[] | undefined = [];
-  private bufferedPreviews: PreviewFrame[] = [];
+  private buffered: Array<SocketMessage | PreviewFrame> | undefined = [];
   private outcome: Outcome | undefined;
   private confirming = false;
   private endedSeen = false;
@@ -126,16 +125,17 @@ export class ActiveRun {
     await this.emitQueued();
     const buffered = this.buffered ?? [];
     this.buffered = undefined;
-    for (const message of buffered) this.handleMessage(message);
-    for (const frame of this.bufferedPreviews) this.handlePreview(frame);
-    this.bufferedPreviews = [];
+    for (const item of buffered) {
+      if ('kind' in item) this.handlePreview(item);
+      else this.handleMessage(item);
+    }
   }
 
   private async emitQueued(): Promise<void> {
     if (!this.options.onEvent) return;
     let position = 0;
     const postedAt = Date.now();
-    const alreadyStarted = this.buffered?.some((m) => m.type === 'execution_start');
+    const alreadyStarted = this.buffered?.some((m) => 'type' in m && m.type === 'execution_start');
     if (!alreadyStarted) {
       try {
         const queue = await this.host.freshQueue(postedAt);
@@ -218,7 +218,7 @@ export class ActiveRun {
   handlePreview(frame: PreviewFrame): void {
     if (this.settled) return;
     if (this.buffered) {
-      this.bufferedPreviews.push(frame);
+      this.buffered.push(frame);
       return;
     }
     const event: RunEvent = { type: 'preview', promptId: this.promptId, mime: frame.mime, data: frame.data };

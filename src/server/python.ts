@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { PythonNotUsableError } from '../errors.js';
 
 const isWindows = process.platform === 'win32';
@@ -59,6 +60,13 @@ export function checkPythonExists(python: string, env: NodeJS.ProcessEnv): void 
 export function startTorchCheck(python: string, env: NodeJS.ProcessEnv): PythonCheck {
   if (usable.has(python)) return { result: Promise.resolve(undefined), cancel: () => {} };
   const child = spawn(python, ['-c', 'import torch'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // ComfyUI imports torch at the same moment; the check must not slow that down. If ComfyUI gets
+  // ready first the check is cancelled, and a ComfyUI that fails early waits for its verdict.
+  try {
+    if (child.pid) setPriority(child.pid, 19);
+  } catch {
+    // Not allowed here: the check simply runs at normal priority.
+  }
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => {
     stderr = (stderr + text).slice(-4000);

@@ -10,11 +10,9 @@ import {
   type PageConvertArgument,
   type PageConvertResult,
 } from './browser/page-scripts.js';
+import type { ApiPrompt, ConvertOptions } from './types.js';
 
 export { findChromium, DEFAULT_CHROMIUM_PATH } from './browser/launch.js';
-
-/** The API prompt as the frontend's graphToPrompt().output returns it. */
-export type BrowserApiPrompt = Record<string, { inputs: Record<string, unknown>; class_type: string; _meta?: { title: string } }>;
 
 export interface BrowserConverterOptions {
   /** The ComfyUI server (or the stand-in) that serves the frontend at `/`, e.g. http://127.0.0.1:8188. */
@@ -29,12 +27,11 @@ export interface BrowserConverterOptions {
   convertTimeout?: number;
 }
 
-export interface BrowserConvertOptions {
-  /** Replaces Math.random while the prompt is built (dynamic prompts `{a|b}` draw from it). */
-  random?: () => number;
-  /** The time `%date:…%` in filename prefixes sees. */
-  now?: () => Date;
-}
+/**
+ * The native converter's options, with the same meaning: `random` replaces Math.random while the
+ * prompt is built (dynamic prompts `{a|b}` draw from it), `now` is the time `%date:…%` sees.
+ */
+export type BrowserConvertOptions = ConvertOptions;
 
 export interface BrowserInfo {
   frontendVersion: string | null;
@@ -73,7 +70,7 @@ export class BrowserConverter {
   }
 
   /** The frontend's graphToPrompt().output for this workflow, after loading it as "open file" would. */
-  convert(workflow: unknown, options: BrowserConvertOptions = {}): Promise<BrowserApiPrompt> {
+  convert(workflow: unknown, options: BrowserConvertOptions = {}): Promise<ApiPrompt> {
     // One graph per page: serialise calls so loads never interleave.
     const run = this.queue.then(() => this.convertNow(workflow, options));
     this.queue = run.catch(() => undefined);
@@ -89,7 +86,7 @@ export class BrowserConverter {
     await launched?.browser.close();
   }
 
-  private async convertNow(workflow: unknown, options: BrowserConvertOptions): Promise<BrowserApiPrompt> {
+  private async convertNow(workflow: unknown, options: BrowserConvertOptions): Promise<ApiPrompt> {
     // The frontend "loads" almost anything (a placeholder graph at worst): refuse non-workflows here.
     if (!isUiWorkflow(workflow)) {
       throw new InvalidWorkflowError('Browser conversion takes a UI workflow (an object with a "nodes" array and "links"); this is not one.');
@@ -115,7 +112,7 @@ export class BrowserConverter {
     }
     const first = result.missing[0];
     if (first) throw new UnknownNodeTypeError(first.id, first.type);
-    return JSON.parse(result.output) as BrowserApiPrompt;
+    return JSON.parse(result.output) as ApiPrompt;
   }
 
   private boot(): Promise<{ browser: LaunchedBrowser; page: Page; info: BrowserInfo }> {

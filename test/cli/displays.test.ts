@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExecutionError, ValidationError } from '../../src/errors.js';
+import { CancelledError, ExecutionError, ValidationError } from '../../src/errors.js';
 import { palette } from '../../src/cli/color.js';
 import type { RunEvent, RunResult } from '../../src/cli/facade-types.js';
 import type { RunItem, TextStream } from '../../src/cli/progress/display.js';
@@ -165,6 +165,41 @@ describe('live display', () => {
     assert.match(err.text(), /✔ \[2\/3\] wf\.json #2 {2}\d+:\d\d {2}done/);
     assert.match(err.text(), /1 file saved in/);
     assert.equal(out.text(), '/tmp/out/a.png\n');
+  });
+});
+
+describe('cancellation and notices', () => {
+  test('our own cancel is a short "cancelled", not an error paragraph', () => {
+    const err = sink();
+    const lines = new LineDisplay({ stdout: sink(), stderr: err, colors: colorless });
+    lines.begin(ITEM);
+    lines.fail(new CancelledError(P, 'running'));
+    assert.match(err.text(), /wf\.json #2: cancelled\n$/);
+    assert.doesNotMatch(err.text(), /error/);
+
+    const tty = sink(true, 100);
+    const live = new LiveDisplay({ stdout: sink(), stderr: tty, colors: colorless });
+    live.begin(ITEM);
+    live.fail(new CancelledError(P, 'running'));
+    live.close();
+    assert.match(tty.text(), /✖ \[2\/3\] wf\.json #2 {2}\d+:\d\d {2}cancelled/);
+    assert.doesNotMatch(tty.text(), /COMFY_CANCELLED/);
+  });
+
+  test('a notice during a live run ends the live line first, then a new one is drawn below it', () => {
+    const tty = sink(true, 100);
+    const live = new LiveDisplay({ stdout: sink(), stderr: tty, colors: colorless });
+    live.begin(ITEM);
+    for (const event of EVENTS.slice(0, 6)) live.event(event);
+    live.notice('Ctrl-C: cancelling');
+    live.fail(new CancelledError(P, 'running'));
+    live.close();
+    const text = tty.text();
+    const notice = text.indexOf('Ctrl-C: cancelling');
+    const before = text.lastIndexOf('1/4', notice);
+    const after = text.indexOf('cancelled', notice + 'Ctrl-C: cancelling'.length);
+    assert.ok(before !== -1 && before < notice, 'the live line was finished before the notice');
+    assert.ok(after > notice, 'the live line goes on below the notice');
   });
 });
 

@@ -190,9 +190,13 @@ describe('ComfyClient against real ComfyUI', { skip: realSkip, timeout: 300_000 
     const pending = client.run(slow(15, 100), { onEvent: (e) => events.push(e) });
     await waitFor(events, 'started');
     (client as unknown as { socket: { recycle(): void } }).socket.recycle();
+    const dropped = events.length;
     const result = await pending;
     assert.equal(result.history.status?.status_str, 'success');
     assert.deepEqual(result.history.outputs['1'], { count: [15] });
+    // The new socket (same clientId) is registered, not unregistered by the old one's cleanup:
+    // progress keeps arriving after the reconnect.
+    assert.ok(events.slice(dropped).some((e) => e.type === 'progress' && e.value >= 12), 'progress after the reconnect');
   });
 
   test('many runs at once each resolve with their own result', async () => {

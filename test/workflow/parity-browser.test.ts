@@ -111,6 +111,13 @@ describe('BrowserConverter with the real frontend', { skip: oracleUnavailable() 
     await assert.rejects(converter!.convert({ nodes: 'nope', links: 7 }), InvalidWorkflowError);
   });
 
+  test('a workflow the frontend cannot load is a BrowserError, and the page stays usable', async () => {
+    const broken = { version: 0.4, nodes: [{ id: 1, type: 'abc-def', inputs: [], outputs: [] }], links: [], definitions: { subgraphs: [{ id: 'abc-def', nodes: 5 }] } };
+    await assert.rejects(converter!.convert(broken), (error: unknown) =>
+      error instanceof BrowserError && error.message.includes('could not load the workflow'));
+    assert.equal((await converter!.convert(samplerWorkflow()))['5']?.class_type, 'EmptyLatentImage');
+  });
+
   test('close() removes the profile and later calls fail with a BrowserError', async () => {
     const own = new BrowserConverter({ url: server!.url });
     await own.start();

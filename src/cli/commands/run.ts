@@ -36,6 +36,7 @@ export async function runCommand(files: string[], flags: RunFlags, ctx: CliConte
 
   const verbose = flags.verbose ?? false;
   const display = createDisplay(chooseDisplayMode(flags, ctx.stdout, ctx.stderr), { ...ctx, verbose });
+  ctx.session.announcer = (text) => display.notice(text);
   const options: RunWorkflowOptions = {
     ...(Object.keys(overrides).length ? { overrides } : {}),
     ...(Object.keys(inputs).length ? { inputs: resolvePaths(inputs, ctx.cwd) } : {}),

@@ -1,6 +1,6 @@
 import type { RunEvent, RunResult } from '../facade-types.js';
 import type { Palette } from '../color.js';
-import { formatError } from '../format-error.js';
+import { formatError, isCancellation } from '../format-error.js';
 import { itemLabel, type RunDisplay, type RunItem, type TextStream } from './display.js';
 import { applyRunEvent, initialRunState, type RunState } from './run-state.js';
 import { formatDuration, formatNode, formatPercent, plural } from './format.js';
@@ -86,6 +86,11 @@ export class LineDisplay implements RunDisplay {
   }
 
   fail(error: unknown, logTail?: readonly string[]): void {
+    if (isCancellation(error)) {
+      this.#say('cancelled');
+      this.#item = undefined;
+      return;
+    }
     const label = this.#item ? itemLabel(this.#item) : undefined;
     this.#err.write(`${formatError(error, this.#c, { ...(label ? { label } : {}), ...(logTail ? { logTail } : {}), verbose: this.#verbose })}\n`);
     this.#item = undefined;

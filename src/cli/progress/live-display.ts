@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { RunEvent, RunResult } from '../facade-types.js';
 import type { Palette } from '../color.js';
-import { formatError } from '../format-error.js';
+import { formatError, isCancellation } from '../format-error.js';
 import { itemLabel, type RunDisplay, type RunItem, type TextStream } from './display.js';
 import { applyRunEvent, initialRunState, type RunState } from './run-state.js';
 import { fitWidth, formatDuration, formatElapsed, formatNode, formatPercent, plural } from './format.js';
@@ -41,15 +41,28 @@ export class LiveDisplay implements RunDisplay {
     this.#now = options.now ?? Date.now;
   }
 
+  /**
+   * A line written while the live line is drawn would be overwritten by its next redraw: the live
+   * line is finished as it stands, the notice goes below it, and a new live line follows.
+   */
   notice(text: string): void {
+    const drawing = this.#bar !== undefined;
+    this.#stopBar();
     this.#err.write(`${this.#c.dim(text)}\n`);
+    if (drawing) this.#startBar();
   }
 
   begin(item: RunItem): void {
     this.#stopBar();
     this.#item = item;
-    const state = initialRunState(this.#now());
-    this.#state = state;
+    this.#state = initialRunState(this.#now());
+    this.#startBar();
+  }
+
+  #startBar(): void {
+    const item = this.#item;
+    const state = this.#state;
+    if (!item || !state) return;
     this.#bar = new cliProgress.SingleBar({
       stream: this.#err as NodeJS.WritableStream,
       hideCursor: true,
@@ -59,7 +72,7 @@ export class LiveDisplay implements RunDisplay {
       // The line is ours entirely: cli-progress draws, throttles and keeps the cursor in place.
       format: (_options, params) => renderLiveLine(item, state, this.#now(), params.maxWidth, this.#c),
     });
-    this.#bar.start(1, 0);
+    this.#bar.start(state.max ?? 1, state.value ?? 0);
   }
 
   event(event: RunEvent): void {
@@ -82,9 +95,11 @@ export class LiveDisplay implements RunDisplay {
   }
 
   fail(error: unknown, logTail?: readonly string[]): void {
-    if (this.#state) this.#state.phase = 'failed';
+    const cancelled = isCancellation(error);
+    if (this.#state) this.#state.phase = cancelled ? 'cancelled' : 'failed';
     this.#stopBar();
-    this.#err.write(`${formatError(error, this.#c, { ...(logTail ? { logTail } : {}), verbose: this.#verbose })}\n`);
+    // Our own Ctrl-C is not a failure to explain: the ✖ line says it.
+    if (!cancelled) this.#err.write(`${formatError(error, this.#c, { ...(logTail ? { logTail } : {}), verbose: this.#verbose })}\n`);
     this.#item = undefined;
   }
 
@@ -130,6 +145,10 @@ function renderWithBar(item: RunItem, state: RunState, now: number, width: numbe
     case 'done':
       icon = '✔';
       plain = ['done'];
+      break;
+    case 'cancelled':
+      icon = '✖';
+      plain = ['cancelled'];
       break;
     case 'failed':
       icon = '✖';

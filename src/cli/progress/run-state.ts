@@ -2,7 +2,7 @@ import type { RunEvent } from '../facade-types.js';
 
 /** What a person watching one run wants to know, folded from its RunEvents. */
 export interface RunState {
-  phase: 'submitting' | 'queued' | 'running' | 'done' | 'failed';
+  phase: 'submitting' | 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
   promptId: string | undefined;
   /** Queue position while queued; 0 = next to run. */
   position: number | undefined;
