@@ -12,7 +12,7 @@ import {
   type ApiPrompt,
   type UiWorkflow,
 } from './workflow/index.js';
-import { AssetStore, type UploadedItem, type UploadItem } from './assets/index.js';
+import { AssetStore, type AssetStoreOptions, type UploadClient, type UploadedItem, type UploadItem } from './assets/index.js';
 import { ConnectorClosedError, OverrideError, ServerCrashedError } from './errors.js';
 
 export interface CreateOptions extends ServerOptions {
@@ -57,6 +57,7 @@ export class ComfyConnector {
 
   readonly server: ComfyServer | undefined;
   #client: ComfyClient;
+  readonly #assetOptions: Omit<AssetStoreOptions, 'client'>;
   readonly #assets: AssetStore;
   readonly #conversion: ConversionMode;
   readonly #browserPath: string | undefined;
@@ -68,14 +69,21 @@ export class ComfyConnector {
   private constructor(parts: {
     server?: ComfyServer;
     client: ComfyClient;
-    assets: AssetStore;
+    assetOptions: Omit<AssetStoreOptions, 'client'>;
     conversion?: ConversionMode | undefined;
     browserPath?: string | undefined;
     headers?: Record<string, string> | undefined;
   }) {
     this.server = parts.server;
     this.#client = parts.client;
-    this.#assets = parts.assets;
+    this.#assetOptions = {
+      ...parts.assetOptions,
+      // A new model must be visible to the next conversion and validation.
+      onModelsChanged: () => {
+        this.#definitions = undefined;
+      },
+    };
+    this.#assets = this.#newAssetStore();
     this.#conversion = parts.conversion ?? 'native';
     this.#browserPath = parts.browserPath;
     this.#headers = parts.headers;
@@ -102,16 +110,10 @@ export class ComfyConnector {
   static async launch(options: CreateOptions = {}): Promise<ComfyConnector> {
     const server = new ComfyServer(options);
     await server.start();
-    const client = new ComfyClient({ url: server.url });
-    const assets = new AssetStore({
-      client,
-      paths: server.paths,
-      ...(options.journalPath !== undefined ? { journalPath: options.journalPath } : {}),
-    });
     const connector = new ComfyConnector({
       server,
-      client,
-      assets,
+      client: new ComfyClient({ url: server.url }),
+      assetOptions: { paths: server.paths, journalPath: options.journalPath },
       conversion: options.conversion,
       browserPath: options.browserPath,
     });
@@ -120,7 +122,7 @@ export class ComfyConnector {
     });
     try {
       // Whatever a crashed or SIGKILLed previous instance left behind goes first.
-      await assets.recover();
+      await connector.#assets.recover();
     } catch (error) {
       await connector.killApi();
       throw error;
@@ -134,7 +136,7 @@ export class ComfyConnector {
     await client.systemStats(); // fail now, with a clear error, if nothing answers there
     return new ComfyConnector({
       client,
-      assets: new AssetStore({ client }),
+      assetOptions: {},
       conversion: options.conversion,
       browserPath: options.browserPath,
       headers: options.headers,
@@ -162,16 +164,15 @@ export class ComfyConnector {
       : (parsed as ApiPrompt);
     if (options.overrides) prompt = applyOverrides(prompt, options.overrides);
 
-    const runUploads: UploadedItem[] = [];
+    // Inline inputs live in a store of their own, so the run removes exactly what it uploaded.
+    const runAssets = options.inputs ? this.#newAssetStore() : undefined;
     try {
-      if (options.inputs) {
+      if (options.inputs && runAssets) {
         const values: Record<string, unknown> = {};
         for (const [key, source] of Object.entries(options.inputs)) {
           checkInputKey(key);
-          const [uploaded] = await this.#assets.upload([{ source, to: 'input', ephemeral: true }]);
-          if (!uploaded) continue;
-          runUploads.push(uploaded);
-          values[key] = uploaded.name;
+          const [uploaded] = await runAssets.upload([{ source, to: 'input', ephemeral: this.server !== undefined }]);
+          if (uploaded) values[key] = uploaded.name;
         }
         prompt = applyOverrides(prompt, values);
       }
@@ -183,7 +184,7 @@ export class ComfyConnector {
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       });
     } finally {
-      if (runUploads.length) await this.#assets.removeEphemeral(runUploads);
+      if (runAssets) await runAssets.removeEphemeral();
     }
   }
 
@@ -210,13 +211,8 @@ export class ComfyConnector {
 
   /** Puts files where ComfyUI looks for them; returns, per item, the name to use in a workflow. */
   async uploadData(items: UploadItem | UploadItem[]): Promise<UploadedItem[]> {
-    const client = await this.#ready();
-    const uploaded = await this.#assets.upload(Array.isArray(items) ? items : [items]);
-    // A new model must be visible to the next conversion and validation.
-    if (uploaded.some((item) => !['input', 'output', 'temp'].includes(item.folder))) {
-      this.#definitions = new NodeDefinitions(await client.objectInfo());
-    }
-    return uploaded;
+    await this.#ready();
+    return this.#assets.upload(Array.isArray(items) ? items : [items]);
   }
 
   /**
@@ -243,6 +239,16 @@ export class ComfyConnector {
     if (this.server) await this.server.stop();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  #newAssetStore(): AssetStore {
+    // Delegates to the current client: after a restart on crash, the server (and port) is new.
+    const client: UploadClient = {
+      uploadImage: (args) => this.#client.uploadImage(args),
+      uploadMask: (args) => this.#client.uploadMask(args),
+      models: () => this.#client.models(),
+    };
+    return new AssetStore({ ...this.#assetOptions, client });
   }
 
   async #ready(): Promise<ComfyClient> {

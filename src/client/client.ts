@@ -200,12 +200,13 @@ export class ComfyClient {
   async run(prompt: PromptGraph, options: RunOptions = {}): Promise<RunResult> {
     if (this.closed) throw new ConnectorClosedError('This ComfyClient');
     if (options.signal?.aborted) throw new CancelledError(undefined, 'before-queue', options.signal.reason);
+    const calledAt = Date.now();
     // The socket first, so no message of this prompt is missed.
     await this.socket.waitOpen(this.options.connectTimeoutMs);
     if (this.closed) throw new ConnectorClosedError('This ComfyClient');
     if (options.signal?.aborted) throw new CancelledError(undefined, 'before-queue', options.signal.reason);
     const promptId = randomUUID();
-    const run = new ActiveRun(promptId, prompt, options, this.runHost, this.timings());
+    const run = new ActiveRun(promptId, prompt, options, this.runHost, this.timings(), Date.now() - calledAt);
     this.runs.set(promptId, run);
     this.ensurePoller();
     void run.start();

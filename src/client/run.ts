@@ -86,6 +86,8 @@ export class ActiveRun {
     private readonly options: RunOptions,
     private readonly host: RunHost,
     private readonly timings: RunTimings,
+    /** Time already spent before this run existed (waiting for the socket); counts against timeout. */
+    spentMs = 0,
   ) {
     this.totalNodes = Object.keys(prompt).length;
     this.promise = new Promise<RunResult>((resolve, reject) => {
@@ -93,7 +95,7 @@ export class ActiveRun {
       this.rejectFn = reject;
     });
     if (options.timeout !== undefined && options.timeout > 0) {
-      this.timeoutTimer = setTimeout(() => void this.cancel('timeout'), options.timeout);
+      this.timeoutTimer = setTimeout(() => void this.cancel('timeout'), Math.max(0, options.timeout - spentMs));
     }
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
   }

@@ -6,4 +6,3 @@ export { stripAnsi } from './log-buffer.js';
 export { matchReadyLine } from './readiness.js';
 export { needsCpuFlag, nvidiaGpuVisible } from './device.js';
 export { resolvePython } from './python.js';
-export type { ProcessExitInfo } from '../errors.js';

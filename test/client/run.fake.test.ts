@@ -50,6 +50,8 @@ describe('ComfyClient against the fake server', { timeout: 60_000 }, () => {
     withFake({ slowMs: 20, dropSocketsAfterMessages: 5 }, {}, async (fake, client) => {
       const results = await Promise.all([0, 1, 2, 3].map((t) => client.run(prompt(t))));
       assert.equal(results.length, 4);
+      // run() waits for the socket, so this one goes out on the reconnected socket.
+      results.push(await client.run(prompt(4)));
       assert.ok(fake.connections.length >= 2, 'reconnected');
       assert.ok(fake.connections.every((c) => c === client.clientId));
       results.forEach((r) => assert.equal(r.history.status?.status_str, 'success'));

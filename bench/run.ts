@@ -1,0 +1,30 @@
+/**
+ * `npm run bench`: every benchmark in one run, each printing its own table with side-by-side ratios.
+ * Pick some with arguments: `npm run bench -- convert run`. Real ComfyUI rows appear when
+ * COMFYUI_PATH and COMFYUI_PYTHON are set. BENCH_UPLOAD_MB shrinks the 1 GB upload for a quick run.
+ */
+import { benchBrowser } from './browser.bench.js';
+import { benchConvert } from './convert.bench.js';
+import { benchRun } from './run.bench.js';
+import { benchServer } from './server.bench.js';
+import { benchUpload } from './upload.bench.js';
+
+const all: Record<string, () => Promise<unknown>> = {
+  convert: async () => benchConvert(),
+  browser: () => benchBrowser(),
+  run: () => benchRun(),
+  server: () => benchServer(),
+  upload: () => benchUpload(),
+};
+
+const wanted = process.argv.slice(2).filter((name) => !name.startsWith('-'));
+for (const name of wanted.length ? wanted : Object.keys(all)) {
+  const bench = all[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; choose from: ${Object.keys(all).join(', ')}`);
+    process.exitCode = 2;
+    continue;
+  }
+  console.log(`\n=== ${name} ===`);
+  await bench();
+}
