@@ -1,19 +1,19 @@
 // How much ComfyServer adds to ComfyUI's own start, and how long stop() takes.
 // For each target (the stand-in always; real ComfyUI when COMFYUI_PATH and COMFYUI_PYTHON are set):
 //   bare   — a hand-written spawn (no watchdog, no checks): spawn → ready line
-//   start  — ComfyServer.start(): folder, port, watchdog, spawn, ready line, GET /system_stats 200
-//   stop   — ComfyServer.stop(): SIGINT to the group until it is empty, folder removed
-// plus the watchdog's own cost (spawn → its child runs), from source (tsx) and from dist if built.
-// Run: node --import tsx bench/server.bench.ts [--rounds N]
+//   start  — ComfyServer.start(): folder, port, spawn + watchdog beside it, ready line, GET /system_stats 200
+//   stop   — ComfyServer.stop(): SIGINT to the group until it is empty, watchdog reaped, folder removed
+// plus the watchdog's own cost on the start path: the synchronous spawn of /bin/sh beside ComfyUI.
+// Run: node --import tsx bench/server.bench.ts [--rounds N] [--verbose]
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ComfyServer, matchReadyLine, pickFreePort } from '../src/server/index.js';
 import { needsCpuFlag } from '../src/server/device.js';
-import { spawnWatched, terminateGroup, watchdogCommand } from '../src/server/process-group.js';
+import { terminateGroup } from '../src/server/process-group.js';
+import { spawnWatchdog } from '../src/server/watchdog.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -23,13 +23,19 @@ export interface ServerBenchRow {
   bareReadyMs: number;
   startMs: number;
   overheadMs: number;
+  /** start() → ready line, minus bare spawn → ready line: what comes before and around the spawn. */
+  toReadyLineOverheadMs: number;
+  /** ready line → start() resolved: the GET /system_stats confirmation. */
+  readyCheckMs: number;
+  /** start() → port chosen, just before the spawn: pre-flight checks, instance folder, port. */
+  prepareMs: number;
   stopMs: number;
 }
 
 export interface ServerBenchResult {
   rows: ServerBenchRow[];
-  /** spawn of the watchdog → its child running, median ms: run through tsx, and compiled (if built). */
-  watchdog: { tsx: number; dist?: number; used: string };
+  /** The synchronous spawn() of the sh watchdog (what start() waits for of it), median ms. */
+  watchdog: { spawnMs: number };
 }
 
 interface Target {
@@ -76,11 +82,21 @@ async function bareReady(target: Target): Promise<number> {
   }
 }
 
-async function managed(target: Target): Promise<{ startMs: number; stopMs: number }> {
+async function managed(target: Target): Promise<{ startMs: number; readyLineMs: number; prepareMs: number; stopMs: number }> {
+  let readyLineAt = Number.NaN;
+  let portAt = Number.NaN;
+  const pickPort = async (host: string) => {
+    const port = await pickFreePort(host);
+    portAt = now();
+    return port;
+  };
+  const logs = (line: string) => {
+    if (Number.isNaN(readyLineAt) && matchReadyLine(line)) readyLineAt = now();
+  };
   const server = new ComfyServer(
     target.comfyuiPath
-      ? { comfyuiPath: target.comfyuiPath, ...(target.python ? { python: target.python } : {}) }
-      : { command: target.base },
+      ? { comfyuiPath: target.comfyuiPath, logs, pickPort, ...(target.python ? { python: target.python } : {}) }
+      : { command: target.base, logs, pickPort },
   );
   const t0 = now();
   try {
@@ -92,22 +108,29 @@ async function managed(target: Target): Promise<{ startMs: number; stopMs: numbe
   const startMs = now() - t0;
   const t1 = now();
   await server.stop();
-  return { startMs, stopMs: now() - t1 };
+  return { startMs, readyLineMs: readyLineAt - t0, prepareMs: portAt - t0, stopMs: now() - t1 };
 }
 
-async function watchdogCost(watchdog: string[], rounds: number): Promise<number> {
+/** The watchdog's spawn() (fork + exec of sh) guarding a sleeping process; both then killed. */
+async function watchdogCost(rounds: number): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) {
+    const guarded = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
     const t0 = now();
-    const proc = spawnWatched({ command: [process.execPath, '-e', ''], cwd: ROOT, env: process.env, watchdog });
-    await proc.started;
+    const watchdog = spawnWatchdog({ pgid: guarded.pid ?? -1, graceMs: 1000 });
     times.push(now() - t0);
-    await proc.exited;
+    const gone = new Promise((resolve) => watchdog.once('exit', resolve));
+    watchdog.kill('SIGKILL');
+    await gone;
+    watchdog.stdin?.destroy();
+    const exited = new Promise((resolve) => guarded.once('exit', resolve));
+    guarded.kill('SIGKILL');
+    await exited;
   }
   return median(times);
 }
 
-export async function benchServer(options: { rounds?: number; realRounds?: number; log?: (line: string) => void } = {}): Promise<ServerBenchResult> {
+export async function benchServer(options: { rounds?: number; realRounds?: number; verbose?: boolean; log?: (line: string) => void } = {}): Promise<ServerBenchResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const targets: Target[] = [
     { name: 'stand-in', base: [process.execPath, '--import', 'tsx', join(ROOT, 'test', 'standin', 'main.ts')], cwd: ROOT, rounds: options.rounds ?? 3 },
@@ -124,32 +147,46 @@ export async function benchServer(options: { rounds?: number; realRounds?: numbe
     const bare: number[] = [];
     const start: number[] = [];
     const stop: number[] = [];
+    const readyLine: number[] = [];
+    const readyCheck: number[] = [];
+    const prepare: number[] = [];
     for (let i = 0; i < target.rounds; i++) {
       // Interleaved, so that a change in machine load hits both sides alike.
       bare.push(await bareReady(target));
       const m = await managed(target);
       start.push(m.startMs);
       stop.push(m.stopMs);
+      readyLine.push(m.readyLineMs);
+      readyCheck.push(m.startMs - m.readyLineMs);
+      prepare.push(m.prepareMs);
+      if (options.verbose) log(`  ${target.name} round ${i + 1}: bare ${bare.at(-1)?.toFixed(0)} ms, start() ${m.startMs.toFixed(0)} ms (prepared at ${m.prepareMs.toFixed(0)}, ready line at ${m.readyLineMs.toFixed(0)}), stop() ${m.stopMs.toFixed(0)} ms`);
     }
-    const row = { target: target.name, rounds: target.rounds, bareReadyMs: median(bare), startMs: median(start), overheadMs: median(start) - median(bare), stopMs: median(stop) };
+    const row = {
+      target: target.name,
+      rounds: target.rounds,
+      bareReadyMs: median(bare),
+      startMs: median(start),
+      overheadMs: median(start) - median(bare),
+      toReadyLineOverheadMs: median(readyLine) - median(bare),
+      readyCheckMs: median(readyCheck),
+      prepareMs: median(prepare),
+      stopMs: median(stop),
+    };
     rows.push(row);
   }
 
-  const tsx = [process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'src', 'server', 'watchdog.ts')];
-  const used = watchdogCommand();
-  const watchdog: ServerBenchResult['watchdog'] = { tsx: await watchdogCost(tsx, 5), used: used.at(-1) ?? '' };
-  const dist = join(ROOT, 'dist', 'server', 'watchdog.js');
-  if (existsSync(dist)) watchdog.dist = await watchdogCost([process.execPath, dist], 5);
+  const watchdog: ServerBenchResult['watchdog'] = { spawnMs: await watchdogCost(9) };
 
   const fmt = (ms: number) => `${ms.toFixed(0)} ms`.padStart(9);
-  log('target        rounds  bare→ready  start()  overhead   stop()');
-  for (const r of rows) log(`${r.target.padEnd(14)}${String(r.rounds).padStart(6)} ${fmt(r.bareReadyMs)} ${fmt(r.startMs)} ${fmt(r.overheadMs)} ${fmt(r.stopMs)}`);
-  log(`watchdog spawn → child running: ${watchdog.tsx.toFixed(0)} ms through tsx${watchdog.dist !== undefined ? `, ${watchdog.dist.toFixed(0)} ms compiled` : ', dist not built'}; start() above used ${watchdog.used}`);
+  log('target        rounds  bare→ready  start()  overhead  (to ready line + /system_stats)  pre-spawn   stop()');
+  for (const r of rows) log(`${r.target.padEnd(14)}${String(r.rounds).padStart(6)} ${fmt(r.bareReadyMs)} ${fmt(r.startMs)} ${fmt(r.overheadMs)}   (${fmt(r.toReadyLineOverheadMs)} + ${fmt(r.readyCheckMs)})  ${fmt(r.prepareMs)} ${fmt(r.stopMs)}`);
+  log(`watchdog (/bin/sh) spawn() on the start path: ${watchdog.spawnMs.toFixed(1)} ms median`);
   return { rows, watchdog };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const i = process.argv.indexOf('--rounds');
   const rounds = i > 0 ? Number(process.argv[i + 1]) : undefined;
-  await benchServer(rounds ? { rounds, realRounds: rounds } : {});
+  const verbose = process.argv.includes('--verbose');
+  await benchServer({ ...(rounds ? { rounds, realRounds: rounds } : {}), verbose });
 }

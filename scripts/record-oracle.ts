@@ -10,14 +10,13 @@
  * Needs chromium (/usr/bin/chromium) and `bash scripts/setup-oracle.sh` first.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BrowserConverter } from '../src/workflow/browser.js';
 import { loadCorpus, parityConvertOptions, PARITY_NOW } from '../test/workflow/corpus.js';
 import { fetchObjectInfo, startOracleServer } from '../test/workflow/oracle-server.js';
 import { ORACLE_FIXTURE_DIR, oracleFixtureName } from '../test/workflow/parity-fixture.js';
 
-const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { url: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' } } });
 
 const server = values.url ? undefined : await startOracleServer();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ComfyServer, type ServerOptions } from './server/index.js';
 import { ComfyClient, type RunEvent, type RunResult } from './client/index.js';
@@ -13,7 +14,10 @@ import {
   type UiWorkflow,
 } from './workflow/index.js';
 import { AssetStore, type AssetStoreOptions, type UploadClient, type UploadedItem, type UploadItem } from './assets/index.js';
-import { ConnectorClosedError, OverrideError, ServerCrashedError } from './errors.js';
+import { ComfyError, ConnectorClosedError, OverrideError, ServerCrashedError } from './errors.js';
+
+/** How long a refused request waits for the managed process's exit to be noticed. */
+const CRASH_NOTICE_MS = 1000;
 
 export interface CreateOptions extends ServerOptions {
   /** How getPromptFromWorkflow and runWorkflow convert UI workflows. Default: 'native'. */
@@ -168,10 +172,15 @@ export class ComfyConnector {
     const runAssets = options.inputs ? this.#newAssetStore() : undefined;
     try {
       if (options.inputs && runAssets) {
+        const entries = Object.entries(options.inputs);
+        // Every key must name a node input before anything is uploaded.
+        for (const [key] of entries) checkInputKey(key);
+        applyOverrides(prompt, Object.fromEntries(entries.map(([key]) => [key, ''])));
         const values: Record<string, unknown> = {};
-        for (const [key, source] of Object.entries(options.inputs)) {
-          checkInputKey(key);
-          const [uploaded] = await runAssets.upload([{ source, to: 'input', ephemeral: this.server !== undefined }]);
+        for (const [key, source] of entries) {
+          // Bytes have no name of their own; ComfyUI (PIL) reads the format from the content.
+          const name = typeof source === 'string' ? {} : { name: `comfy-connector-${randomUUID()}.png` };
+          const [uploaded] = await runAssets.upload([{ source, ...name, to: 'input', ephemeral: this.server !== undefined }]);
           if (uploaded) values[key] = uploaded.name;
         }
         prompt = applyOverrides(prompt, values);
@@ -183,6 +192,8 @@ export class ComfyConnector {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       });
+    } catch (error) {
+      throw await this.#crashInstead(error);
     } finally {
       if (runAssets) await runAssets.removeEphemeral();
     }
@@ -249,6 +260,27 @@ export class ComfyConnector {
       models: () => this.#client.models(),
     };
     return new AssetStore({ ...this.#assetOptions, client });
+  }
+
+  /**
+   * A request refused because the managed process has just died (before its exit was noticed) is
+   * that crash, not a lost connection: wait briefly for the exit and report it as such.
+   */
+  async #crashInstead(error: unknown): Promise<unknown> {
+    const server = this.server;
+    if (!server || !(error instanceof ComfyError) || error.code !== 'COMFY_CONNECTION_LOST') return error;
+    if (server.running) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          server.off('exit', done);
+          resolve();
+        };
+        const timer = setTimeout(done, CRASH_NOTICE_MS);
+        server.on('exit', done);
+      });
+    }
+    return server.state === 'crashed' && server.lastExit ? new ServerCrashedError(server.lastExit) : error;
   }
 
   async #ready(): Promise<ComfyClient> {

@@ -85,7 +85,8 @@ export function buildProgram(ctx: CliContext, setCode: (code: number) => void): 
     .option('-o, --out <dir>', 'where outputs are saved', './outputs')
     .option('-s, --set <key=value>', 'override an input, e.g. KSampler.seed=42 or 6.text="a cat" (repeatable; JSON values are parsed)', collect)
     .option('-i, --input <key=file>', 'upload a file for an input for this run only, e.g. LoadImage.image=./cat.png (repeatable)', collect)
-    .option('-n, --repeat <n>', 'run each file n times', '1')
+    .option('-n, --repeat <n>', 'run each file n times; a UI workflow moves its seeds on between runs by their saved control_after_generate mode, as the ComfyUI frontend does', '1')
+    .option('--vary-seed', 'API prompts: a random seed/noise_seed for every run (otherwise repeats of an API prompt are cached)')
     .option('-t, --timeout <seconds>', 'cancel a run that takes longer')
     .option('--browser', 'convert UI workflows through the real frontend in a browser instead of natively')
     .option('--json', 'one JSON event per line on stdout (RunEvents, then a result or error per run)')
@@ -94,6 +95,7 @@ export function buildProgram(ctx: CliContext, setCode: (code: number) => void): 
 Examples:
   comfy-connector run wf.json --comfyui ~/ComfyUI --set KSampler.seed=42 --set 6.text="a cat"
   comfy-connector run a.json b.json --repeat 10 --out ./renders --url http://127.0.0.1:8188
+  comfy-connector run prompt_api.json --repeat 4 --vary-seed
   comfy-connector run img2img.json --input LoadImage.image=./cat.png --json`)
     .action(async (files: string[], flags) => setCode(await runCommand(files, flags, ctx)));
 

@@ -121,12 +121,17 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
 
   /** ComfyUI's pid (of the current or last process). */
   get pid(): number | undefined {
-    return this.#process?.pid();
+    return this.#process?.pid;
   }
 
-  /** The process group of the ComfyUI tree: the watchdog's pid (of the current or last process). */
+  /** The process group of the ComfyUI tree: ComfyUI's own pid (of the current or last process). */
   get pgid(): number | undefined {
-    return this.#process?.pgid;
+    return this.#process?.pid === undefined ? undefined : this.#process.pgid;
+  }
+
+  /** The pid of the orphan watchdog beside the current (or last) ComfyUI; for diagnostics. */
+  get watchdogPid(): number | undefined {
+    return this.#process?.watchdogPid;
   }
 
   /** How the last serving process ended, if it did. */
@@ -203,6 +208,7 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
       });
       this.#onStoppedLine = undefined;
       await proc.exited;
+      await proc.release();
     }
     await this.#cleanupInstance();
     this.#state = 'stopped';
@@ -357,6 +363,9 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
         return new StartTimeoutError(this.options.startTimeout ?? DEFAULT_START_TIMEOUT_MS, this.logTail());
       case 'exit': {
         const { exit } = outcome;
+        if (exit.watchdogError) {
+          return new ServerStartError(this.#exitInfo(exit), `ComfyUI was stopped because ${exit.watchdogError}; without it ComfyUI could outlive this process. Check that /bin/sh runs.`);
+        }
         if (exit.spawnError) {
           return new ServerStartError(this.#exitInfo(exit), `Could not run ${argv[0]}: ${exit.spawnError}. Check python (or command).`);
         }
@@ -439,6 +448,7 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
     await proc.exited;
     await waitGroupGone(proc.pgid, 5000);
     if (groupAlive(proc.pgid)) signalGroup(proc.pgid, 'SIGKILL');
+    await proc.release();
   }
 
   async #cleanupInstance(): Promise<void> {

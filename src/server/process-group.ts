@@ -1,27 +1,34 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { spawnWatchdog } from './watchdog.js';
 
-/** How the watched process ended, as the watchdog saw it. */
+/** How the watched process ended. */
 export interface ChildExit {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   /** Set when the command could not be started at all (e.g. ENOENT). */
   spawnError?: string;
+  /** Set when the watchdog could not run or died first: ComfyUI was then killed (it must not run unguarded). */
+  watchdogError?: string;
 }
 
 export interface WatchedProcess {
-  /** The watchdog's pid, which is also the process group id of everything below it. */
+  /** ComfyUI's pid; undefined when it could not be started. */
+  pid: number | undefined;
+  /** ComfyUI's process group (its own pid: it was spawned detached); -1 when it did not start. */
   pgid: number;
-  /** ComfyUI's own pid, once known. */
-  pid(): number | undefined;
+  /** The watchdog's pid (undefined when ComfyUI did not start, so none was needed). */
+  watchdogPid: number | undefined;
   stdout: Readable;
   stderr: Readable;
-  /** Resolves when ComfyUI has ended and the watchdog with it (never rejects). */
+  /** Resolves when ComfyUI has ended and its output is read (never rejects). */
   exited: Promise<ChildExit>;
-  /** Resolves with ComfyUI's pid as soon as it runs (undefined if it could not start). */
-  started: Promise<number | undefined>;
+  /**
+   * Ends the watchdog and resolves once it is reaped. Call it when ComfyUI's group is empty: until
+   * then, the watchdog is what takes leftovers down should this process die. Idempotent.
+   */
+  release(): Promise<void>;
 }
 
 export interface WatchOptions {
@@ -32,80 +39,65 @@ export interface WatchOptions {
   cleanupDirectory?: string;
   /** SIGINT → SIGKILL grace the watchdog gives ComfyUI when this process died. */
   orphanGraceMs?: number;
-  /** How to run the watchdog (node and its arguments); default: see watchdogCommand(). */
-  watchdog?: string[];
-}
-
-/**
- * The watchdog as this module was shipped: dist/server/watchdog.js beside the compiled module.
- * Running from source, an up-to-date build of it (dist/server/watchdog.js newer than the .ts) is
- * preferred: plain node starts in tens of milliseconds, node with tsx in about a second. Without
- * one, src/server/watchdog.ts runs through tsx.
- */
-export function watchdogCommand(): string[] {
-  const beside = fileURLToPath(new URL('./watchdog.js', import.meta.url));
-  if (existsSync(beside)) return [process.execPath, beside];
-  const ts = fileURLToPath(new URL('./watchdog.ts', import.meta.url));
-  const built = fileURLToPath(new URL('../../dist/server/watchdog.js', import.meta.url));
-  if (newerOrSame(built, ts)) return [process.execPath, built];
-  // Resolved from here, not from the child's working directory (the ComfyUI folder has no tsx).
-  return [process.execPath, '--import', import.meta.resolve('tsx'), ts];
-}
-
-function newerOrSame(file: string, than: string): boolean {
-  try {
-    return statSync(file).mtimeMs >= statSync(than).mtimeMs;
-  } catch {
-    return false;
-  }
+  /** The shell that runs the watchdog; default /bin/sh. */
+  shell?: string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Spawns the command detached (a process group of its own, pgid = its pid) with stdout/stderr piped
+ * here, and beside it, not awaited, the watchdog that kills that group if this process dies.
+ * Both spawns happen in one synchronous call, so the only unguarded moment is the spawn of sh itself.
+ */
 export function spawnWatched(options: WatchOptions): WatchedProcess {
-  const [node, ...nodeArgs] = options.watchdog ?? watchdogCommand();
-  const config = {
-    command: options.command,
-    cwd: options.cwd,
-    graceMs: options.orphanGraceMs ?? 1000,
-    ...(options.cleanupDirectory ? { cleanupDirectory: options.cleanupDirectory } : {}),
-  };
-  const watchdog: ChildProcess = spawn(node ?? process.execPath, [...nodeArgs, JSON.stringify(config)], {
+  const [file, ...args] = options.command;
+  const child: ChildProcess = spawn(file ?? '', args, {
     cwd: options.cwd,
     env: options.env,
     detached: true, // its own process group: one signal reaches the whole ComfyUI tree
-    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  // The lifeline carries nothing and must not keep this process alive on its own. The watchdog's
-  // handle stays referenced: its 'close' (the exit report) must be awaited, e.g. by stop().
-  (watchdog.stdin as unknown as { unref?: () => void }).unref?.();
+  const pid = child.pid;
+  const pgid = pid ?? -1;
 
-  let pid: number | undefined;
-  let status: ChildExit | undefined;
-  let resolveStarted!: (pid: number | undefined) => void;
-  const started = new Promise<number | undefined>((resolve) => (resolveStarted = resolve));
+  let watchdog: ChildProcess | undefined;
+  let watchdogGone: Promise<void> = Promise.resolve();
+  let released = false;
+  let watchdogError: string | undefined;
+  let childExited = false;
+  if (pid !== undefined) {
+    const spawned = spawnWatchdog({
+      pgid,
+      graceMs: options.orphanGraceMs ?? 1000,
+      ...(options.cleanupDirectory ? { cleanupDirectory: options.cleanupDirectory } : {}),
+      ...(options.shell ? { shell: options.shell } : {}),
+    });
+    watchdog = spawned;
+    watchdogGone = new Promise<void>((resolve) => {
+      let done = false;
+      const ended = (why: string) => {
+        resolve();
+        if (released || done) return;
+        done = true;
+        // Nothing guards ComfyUI any more: rather than leave it able to outlive us, take it down.
+        // Its exit then arrives as a crash (or a failed start) like any other.
+        watchdogError = why;
+        if (!childExited || groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
+      };
+      spawned.once('error', (error) => ended(`the watchdog (${options.shell ?? '/bin/sh'}) could not run: ${error.message}`));
+      spawned.once('exit', (code, signal) => ended(`the watchdog ended unexpectedly (${signal ?? `exit code ${code}`})`));
+    });
+  }
 
-  const statusPipe = watchdog.stdio[3] as Readable;
-  let buffered = '';
-  statusPipe.setEncoding('utf8');
-  statusPipe.on('data', (text: string) => {
-    buffered += text;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      const message = parseStatus(line);
-      if (message?.pid !== undefined) {
-        pid = message.pid;
-        resolveStarted(pid);
-      } else if (message?.exit) {
-        status = { exitCode: message.exit.code, signal: message.exit.signal };
-      } else if (message?.error !== undefined) {
-        status = { exitCode: null, signal: null, spawnError: message.error };
-        resolveStarted(undefined);
-      }
+  const release = async () => {
+    if (!released) {
+      released = true;
+      if (watchdog && watchdog.exitCode === null && watchdog.signalCode === null) watchdog.kill('SIGKILL');
     }
-  });
+    await watchdogGone;
+    watchdog?.stdin?.destroy();
+  };
 
   const ended = (stream: Readable) =>
     new Promise<void>((resolve) => {
@@ -113,46 +105,44 @@ export function spawnWatched(options: WatchOptions): WatchedProcess {
       stream.once('end', resolve).once('close', resolve).once('error', () => resolve());
     });
   const exited = new Promise<ChildExit>((resolve) => {
-    watchdog.once('error', (error) => {
-      resolveStarted(undefined);
-      resolve({ exitCode: null, signal: null, spawnError: `could not start the watchdog: ${error.message}` });
+    let spawnError: string | undefined;
+    child.once('error', (error) => {
+      spawnError = error.message;
+      // No process: no 'exit' may follow, and there is nothing to guard.
+      if (pid === undefined) {
+        childExited = true;
+        resolve({ exitCode: null, signal: null, spawnError });
+      }
     });
-    // Not 'close': ComfyUI (or what it started) may hold stdout/stderr open after the watchdog was
-    // killed, and its death is what we must report. Only the watchdog holds the status pipe.
-    watchdog.once('exit', (code, signal) => {
-      const logsDrained = Promise.all([ended(watchdog.stdout as Readable), ended(watchdog.stderr as Readable)]);
+    // Not 'close': what ComfyUI started may hold stdout/stderr open after it ended, and its own
+    // end is what we report.
+    child.once('exit', (code, signal) => {
+      childExited = true;
+      // Nothing of the group left: the watchdog has nothing more to guard.
+      if (!groupAlive(pgid)) void release();
+      const logsDrained = Promise.all([ended(child.stdout as Readable), ended(child.stderr as Readable)]);
       // The last log lines (a traceback) belong in the exit report; a grandchild holding the
       // pipes open must not delay it, though.
-      void Promise.all([ended(statusPipe), Promise.race([logsDrained, sleep(200)])]).then(() => {
-        resolveStarted(undefined);
-        // Without a status line the watchdog itself was killed; its own end is the best we know.
-        resolve(status ?? { exitCode: code, signal });
+      void Promise.race([logsDrained, sleep(200)]).then(() => {
+        resolve({
+          exitCode: code,
+          signal,
+          ...(spawnError !== undefined ? { spawnError } : {}),
+          ...(watchdogError !== undefined ? { watchdogError } : {}),
+        });
       });
     });
   });
 
   return {
-    pgid: watchdog.pid ?? -1,
-    pid: () => pid,
-    stdout: watchdog.stdout as Readable,
-    stderr: watchdog.stderr as Readable,
+    pid,
+    pgid,
+    watchdogPid: watchdog?.pid,
+    stdout: child.stdout as Readable,
+    stderr: child.stderr as Readable,
     exited,
-    started,
+    release,
   };
-}
-
-interface StatusMessage {
-  pid?: number;
-  exit?: { code: number | null; signal: NodeJS.Signals | null };
-  error?: string;
-}
-
-function parseStatus(line: string): StatusMessage | undefined {
-  try {
-    return JSON.parse(line) as StatusMessage;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Sends a signal to every process of a group; false when the group is already empty. */
@@ -245,7 +235,7 @@ export interface TerminateOptions {
 
 /**
  * SIGINT (ComfyUI cleans up its temp folder), then SIGTERM, then SIGKILL, each to the whole group,
- * until no process of the group is left. `exited` is the watchdog's reaping: a zombie still counts
+ * until no process of the group is left. `exited` is ComfyUI's reaping: a zombie still counts
  * as a group member, so the group can only be found empty after it.
  */
 export async function terminateGroup(pgid: number, exited: Promise<unknown>, options: TerminateOptions): Promise<void> {

@@ -1,90 +1,61 @@
 /**
- * The watchdog: a tiny process between the Node parent and ComfyUI that makes ComfyUI orphan-proof.
+ * The watchdog: a tiny POSIX sh process beside ComfyUI that makes it orphan-proof.
  *
- * The parent spawns it detached, so it leads a process group of its own; ComfyUI and everything
- * ComfyUI starts join that group. Its stdin is a pipe from the parent that carries nothing: when it
- * closes, the parent is gone (even by SIGKILL, where no parent code runs), and the watchdog takes
- * the whole group down: SIGINT first (ComfyUI empties its temp folder), SIGKILL after a grace period.
+ * Node runs nothing when it is SIGKILLed, so the guarantee lives in another process. ComfyUI runs
+ * detached (its own process group); the watchdog runs detached too, in a session of its own, so
+ * signals to ComfyUI's group never reach it. Its stdin is a pipe whose write end only this process
+ * holds (libuv opens it close-on-exec, so no child inherits it) and that carries nothing: `read`
+ * returns at end-of-file, i.e. when this process is gone, by SIGKILL included. Then the watchdog
+ * sends SIGINT to ComfyUI's group (ComfyUI empties its temp folder), waits up to the grace period
+ * for the group to empty, SIGKILLs what is left, removes the instance folder and exits.
  *
- * stdout and stderr are handed to ComfyUI as they are (no copying). fd 3 carries JSON lines to the
- * parent: {"pid":N} once ComfyUI runs, {"exit":{"code":C,"signal":S}} when it ends, or
- * {"error":"..."} when it could not be started.
+ * If this process dies before sh even started, the pipe is already at end-of-file when `read`
+ * runs: the group is still taken down. On a normal stop the parent SIGKILLs the watchdog once
+ * ComfyUI's group is empty (it never closes the pipe itself: the watchdog would then signal a
+ * process group id that may already belong to someone else).
  *
- * Kept dependency-free and small: it is on the start path of every server.
+ * sh starts in about a millisecond and is not awaited: it is off the start path.
  */
-import { spawn } from 'node:child_process';
-import { rmSync, writeSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 
-interface WatchdogConfig {
-  command: string[];
-  cwd: string;
-  /** Removed when the parent dies (the parent removes it itself on a normal stop). */
-  cleanupDirectory?: string;
-  /** Milliseconds between SIGINT and SIGKILL when the parent died. */
+/**
+ * $1: ComfyUI's process group id, $2: grace in tenths of a second, $3: folder to remove (may be "").
+ * `kill -INT -PGID` (not `kill -s INT -- -PGID`): the one spelling dash, bash and busybox all take.
+ * A zombie still counts for `kill -0`: where the new parent reaps late, the grace runs out and the
+ * SIGKILL is a no-op.
+ */
+export const WATCHDOG_SCRIPT = [
+  'read -r _ && exit 0', // a line would mean "stand down"; the parent never writes one
+  'kill -INT -"$1" 2>/dev/null',
+  'i=0',
+  'while [ "$i" -lt "$2" ] && kill -0 -"$1" 2>/dev/null; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done',
+  'kill -KILL -"$1" 2>/dev/null',
+  '[ -n "$3" ] && rm -rf -- "$3"',
+  'exit 0',
+].join('\n');
+
+export interface WatchdogOptions {
+  /** The process group to take down: ComfyUI's pid (it was spawned detached). */
+  pgid: number;
+  /** SIGINT → SIGKILL grace when the parent died. */
   graceMs: number;
+  /** Removed after the group is gone (the parent removes it itself on a normal stop). */
+  cleanupDirectory?: string;
+  /** The shell; default /bin/sh. */
+  shell?: string;
 }
 
-const STATUS_FD = 3;
-const config = JSON.parse(process.argv[2] ?? '{}') as WatchdogConfig;
-const [file, ...args] = config.command;
-
-function report(message: object): void {
-  try {
-    writeSync(STATUS_FD, `${JSON.stringify(message)}\n`);
-  } catch {
-    // The parent is gone; the lifeline handler cleans up.
-  }
+/** Spawns the watchdog; returns at once (nothing waits for sh to start). */
+export function spawnWatchdog(options: WatchdogOptions): ChildProcess {
+  const tenths = String(Math.max(1, Math.ceil(options.graceMs / 100)));
+  const watchdog = spawn(options.shell ?? '/bin/sh', ['-c', WATCHDOG_SCRIPT, 'comfy-watchdog', String(options.pgid), tenths, options.cleanupDirectory ?? ''], {
+    detached: true, // a session of its own: group signals to ComfyUI do not reach it
+    stdio: ['pipe', 'ignore', 'ignore'],
+    cwd: '/',
+  });
+  // The lifeline carries nothing; neither it nor the watchdog may keep this process alive.
+  watchdog.stdin?.on('error', () => {});
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  watchdog.unref();
+  return watchdog;
 }
-
-// Signals sent to the group are meant for ComfyUI: the watchdog stays to report how it ended.
-process.on('SIGINT', () => {});
-process.on('SIGTERM', () => {});
-process.on('SIGHUP', () => {});
-
-const child = spawn(file ?? '', args, { cwd: config.cwd, stdio: ['ignore', 'inherit', 'inherit'] });
-let childExited = false;
-let orphaned = false;
-
-child.once('spawn', () => report({ pid: child.pid }));
-child.once('error', (error) => {
-  childExited = true;
-  report({ error: error.message, code: (error as NodeJS.ErrnoException).code });
-  if (!orphaned) process.exit(127);
-});
-child.once('exit', (code, signal) => {
-  childExited = true;
-  report({ exit: { code, signal } });
-  // When orphaned, parentGone() still has stragglers to kill and a folder to remove.
-  if (!orphaned) process.exit(code ?? 1);
-});
-
-function signalGroup(signal: NodeJS.Signals): void {
-  try {
-    process.kill(-process.pid, signal);
-  } catch {
-    // Already empty.
-  }
-}
-
-// The lifeline: the parent never writes to it, so end-of-file means the parent died.
-function parentGone(): void {
-  if (orphaned) return;
-  orphaned = true;
-  signalGroup('SIGINT');
-  const deadline = Date.now() + config.graceMs;
-  const poll = setInterval(() => {
-    if (!childExited && Date.now() < deadline) return;
-    clearInterval(poll);
-    if (config.cleanupDirectory) {
-      try {
-        rmSync(config.cleanupDirectory, { recursive: true, force: true });
-      } catch {
-        // Best effort: a leftover temp folder is harmless, a leftover process is not.
-      }
-    }
-    signalGroup('SIGKILL'); // ends ComfyUI's stragglers and this process too
-  }, 20);
-}
-process.stdin.once('end', parentGone);
-process.stdin.once('error', parentGone);
-process.stdin.resume();

@@ -40,6 +40,9 @@ export interface BrowserInfo {
   bootMs: number;
 }
 
+/** Settings and user files: what the frontend writes on its own while booting and loading. */
+const USER_STATE_WRITE = /^\/(api\/)?(settings|userdata|users)(\/|$)/;
+
 // Enough draws for any real workflow's dynamic prompts; unused ones cost nothing.
 const RANDOM_DRAWS = 4096;
 
@@ -131,8 +134,16 @@ export class BrowserConverter {
       // Only the server itself is reachable: the frontend's release check and CDN fetches would
       // hang or fail slowly offline, and must never leave the machine.
       await page.route('**/*', (route) => {
-        const url = route.request().url();
-        return url.startsWith(this.origin) || url.startsWith('blob:') || url.startsWith('data:') ? route.continue() : route.abort();
+        const request = route.request();
+        const url = request.url();
+        if (!(url.startsWith(this.origin) || url.startsWith('blob:') || url.startsWith('data:'))) return route.abort();
+        // The frontend records its own bookkeeping (installed version, tutorial seen, drafts) in the
+        // user's settings and files: answer those writes here so converting never changes a user's
+        // ComfyUI (remote servers included).
+        if (request.method() !== 'GET' && USER_STATE_WRITE.test(new URL(url).pathname)) {
+          return route.fulfill({ status: 200, contentType: 'application/json', body: '{}' });
+        }
+        return route.continue();
       });
       const inFlight = trackRequests(page);
       const timeout = this.options.bootTimeout ?? 120_000;

@@ -7,7 +7,7 @@ import { InvalidWorkflowError, UnknownNodeTypeError } from '../errors.js';
 import { NodeDefinitions } from './definitions.js';
 import { readWorkflowGraph, SUBGRAPH_INPUT_NODE, type Scope, type WorkflowGraph } from './graph.js';
 import { executionOrder } from './execution-order.js';
-import { expandGroupNodes } from './group-nodes.js';
+import { expandGroupNodes, groupWidgetValues } from './group-nodes.js';
 import { configureWidgets, mergeInputs, savedInputs, type LiveInput, type LiveNode, type LiveWidget } from './live-node.js';
 import { applyTextReplacements, processDynamicPrompt, type ReplacementNode } from './text-transforms.js';
 import type { ApiPrompt, ApiPromptNode, ConvertOptions, ObjectInfo, UiNode, UiWorkflow } from './types.js';
@@ -101,10 +101,13 @@ class Converter {
     const base = { node, scope, id, mode, widgets: [] as LiveWidget[] };
     if (info) {
       const declared = info.declaredInputs;
+      const widgets = configureWidgets(info, node);
+      const imposed = groupWidgetValues.get(node);
+      if (imposed) for (const widget of widgets) if (imposed.has(widget.spec.name)) widget.value = imposed.get(widget.spec.name);
       return {
         ...base, kind: 'backend', info,
-        widgets: configureWidgets(info, node),
-        inputs: mergeInputs(declared, saved),
+        widgets,
+        inputs: mergeInputs(declared, saved, true),
         outputTypes: info.outputs.length ? info.outputs : savedOutputTypes,
         title: typeof node.title === 'string' ? node.title : info.displayName,
       };

@@ -77,7 +77,7 @@ function numericId(id: string): number | null {
 }
 
 /** Mirrors deduplicateSubgraphNodeIds: root ids are reserved, clashing inner ids renumbered above lastNodeId. */
-function deduplicateInnerIds(workflow: UiWorkflow, root: Scope, subgraphs: Scope[]): void {
+function deduplicateInnerIds(workflow: UiWorkflow, root: Scope, subgraphs: Scope[]): number {
   const used = new Set<string>(root.nodes.keys());
   const usedNumbers = new Set<number>();
   for (const id of used) {
@@ -104,6 +104,22 @@ function deduplicateInnerIds(workflow: UiWorkflow, root: Scope, subgraphs: Scope
       }
     }
   }
+  return lastNodeId;
+}
+
+/**
+ * The graph's lastNodeId once the frontend has configured the workflow: the saved counter, raised
+ * to every root id and every subgraph interior id, clashing interior ids renumbered above it
+ * (deduplicateInnerIds). Nodes created after load (legacy group-node conversion) count on from here.
+ */
+export function lastNodeIdAfterLoad(workflow: UiWorkflow): number {
+  const root = buildScope(workflow.nodes, [], 'The workflow');
+  const subgraphs: Scope[] = [];
+  for (const def of workflow.definitions?.subgraphs ?? []) {
+    if (typeof def !== 'object' || def === null || typeof def.id !== 'string') continue;
+    subgraphs.push(buildScope(def.nodes, [], `Subgraph "${def.name ?? def.id}"`, def));
+  }
+  return deduplicateInnerIds(workflow, root, subgraphs);
 }
 
 export function readWorkflowGraph(workflow: UiWorkflow): WorkflowGraph {

@@ -1,23 +1,30 @@
 /**
- * Legacy group nodes (`workflow>NAME`, older `workflow/NAME`, defined in `extra.groupNodes`),
- * supported as a best effort: each instance is replaced by its inner nodes, keyed
- * `<group node id>:<index>` as frontends up to ≈1.45 did (ExecutableGroupNodeDTO); the 2025
- * ComfyUI_examples prompts confirm that scheme. Not reproduced on purpose:
- *   - early-2024 frontends gave the interiors fresh numeric ids;
- *   - frontend 1.48 converts group nodes to subgraphs when loading (ids
- *     `<last_node_id + n + 1>:<last_node_id + 1 + index>`), and in doing so shifts widget values by
- *     the seed-control slot and drops outer links (seen on hidream_e1: sampler_name = a seed), so its
- *     prompt is not a useful target.
+ * Legacy group nodes (`workflow>NAME`, older `workflow/NAME`, defined in `extra.groupNodes`), as
+ * frontend 1.48.7 loads them: each instance is unpacked (GroupNodeHandler.convertToNodes) and the
+ * unpacked nodes are packed into a subgraph (LGraph.convertToSubgraph). So:
+ *   - the inner nodes get ids `lastNodeId + 1 + position` (Reroutes included; lastNodeId as
+ *     configure leaves it, see lastNodeIdAfterLoad) and the new subgraph
+ *     instance `lastNodeId + 1 + count`; instances are converted in root-node order, the counter
+ *     running on. Prompt keys are `<instance>:<inner>`, e.g. `54:45`.
+ *   - outer links are re-made by inner input *name* (findInputSlot): an outer link into an inner
+ *     Reroute (its input is named "", the group's slot is named after the type) is lost, and so is
+ *     what that Reroute fed.
+ *   - the group node's widgets_values fill the group node's widgets (see group-node-config.ts for
+ *     their order) and each inner widget receives the value of its group widget, defaults included.
+ *     When the saved group data predates a widget, that order shifts values into the wrong widgets
+ *     (hidream_e1: sampler_name gets the seed); the frontend sends those values and so do we.
+ * Not reproduced: PrimitiveNodes inside a group, migrateWidgetsValues on the group node.
  */
 import type { NodeDefinitions } from './definitions.js';
-import type { UiLinkArray, UiNode, UiNodeInput, UiWorkflow } from './types.js';
+import { lastNodeIdAfterLoad } from './graph.js';
+import { buildGroupNodeConfig, type GroupDefinition, type GroupNodeConfig } from './group-node-config.js';
+import type { UiLinkArray, UiNode, UiWorkflow } from './types.js';
 
-interface GroupDefinition {
-  nodes: Array<UiNode & { index?: number }>;
-  /** [originIndex | null, originSlot, targetIndex, targetSlot, linkId?, type]; null origin = outside the group. */
-  links: Array<[number | null, number, number, number, unknown?, unknown?]>;
-  external?: Array<[unknown, number, unknown]>;
-}
+/**
+ * Inner widget values a group node imposes, by widget name: applied after the inner node's own
+ * widgets_values (convertToNodes copies them onto the freshly pasted node).
+ */
+export const groupWidgetValues = new WeakMap<UiNode, Map<string, unknown>>();
 
 function groupName(type: string): string | undefined {
   if (type.startsWith('workflow>')) return type.slice('workflow>'.length);
@@ -27,122 +34,136 @@ function groupName(type: string): string | undefined {
 
 function readLinks(raw: unknown): UiLinkArray[] {
   if (!Array.isArray(raw)) return [];
-  return raw.map((l) => {
-    if (Array.isArray(l)) return l as UiLinkArray;
+  return raw.filter((l) => l !== null && typeof l === 'object').map((l) => {
+    if (Array.isArray(l)) return [...l] as UiLinkArray;
     const o = l as { id: number; origin_id: number; origin_slot: number; target_id: number; target_slot: number; type?: unknown };
     return [o.id, o.origin_id, o.origin_slot, o.target_id, o.target_slot, o.type] as UiLinkArray;
   });
 }
 
-/** Widget slots an inner node consumes from the group node's widgets_values. */
-function slotCount(node: UiNode, defs: NodeDefinitions): number {
-  const info = defs.classInfo(node.type);
-  if (info) return info.widgets.filter((w) => w.takesSlot).length;
-  return Array.isArray(node.widgets_values) ? node.widgets_values.length : 0;
+/** The group node's widget values, by group widget name, after LGraphNode.configure filled them positionally. */
+function groupWidgetValuesByName(config: GroupNodeConfig, saved: unknown[]): Map<string, unknown[]> {
+  const byName = new Map<string, unknown[]>();
+  let next = 0;
+  for (const widget of config.widgets) {
+    const values = widget.specs.map((spec) => (spec.takesSlot && next < saved.length ? saved[next++] : spec.defaultValue));
+    // findIndex by name: the first widget of that name wins.
+    if (!byName.has(widget.name)) byName.set(widget.name, values);
+  }
+  return byName;
 }
 
-/** Returns the workflow unchanged when it has no group-node instances, else a copy with them expanded. */
+/** Returns the workflow unchanged when it has no group-node instances, else a copy with them unpacked. */
 export function expandGroupNodes(workflow: UiWorkflow, defs: NodeDefinitions): UiWorkflow {
   const groups = (workflow.extra as { groupNodes?: Record<string, GroupDefinition> } | undefined)?.groupNodes;
   if (!groups || typeof groups !== 'object') return workflow;
-  if (!workflow.nodes.some((n) => { const g = groupName(n.type); return g !== undefined && g in groups; })) return workflow;
+  const groupOf = (node: UiNode): GroupDefinition | undefined => {
+    const name = groupName(node.type);
+    const group = name !== undefined && Object.prototype.hasOwnProperty.call(groups, name) ? groups[name] : undefined;
+    return group && Array.isArray(group.nodes) ? group : undefined;
+  };
+  if (!workflow.nodes.some((n) => groupOf(n))) return workflow;
 
-  const links = readLinks(workflow.links);
+  const linkById = new Map<string, UiLinkArray>(readLinks(workflow.links).map((l) => [String(l[0]), l]));
+  let lastNodeId = lastNodeIdAfterLoad(workflow);
+  const configs = new Map<GroupDefinition, GroupNodeConfig>();
+  /** Links made here whose origin is a root node: that node's outputs do not list them. */
+  const addedOutputLinks = new Map<string, string[]>();
   const nodes: UiNode[] = [];
-  const linkById = new Map<string, UiLinkArray>(links.map((l) => [String(l[0]), [...l] as UiLinkArray]));
 
   for (const instance of workflow.nodes) {
-    const name = groupName(instance.type);
-    const group = name !== undefined ? groups[name] : undefined;
-    if (!group || !Array.isArray(group.nodes)) {
+    const group = groupOf(instance);
+    if (!group) {
       nodes.push(instance);
       continue;
     }
-    const gid = String(instance.id);
-    const innerId = (index: number) => `${gid}:${index}`;
-    const inner = group.nodes.map((n, position) => {
-      const index = typeof n.index === 'number' ? n.index : position;
+    let config = configs.get(group);
+    if (!config) configs.set(group, (config = buildGroupNodeConfig(group, defs)));
+    const innerNumbers = group.nodes.map(() => ++lastNodeId);
+    const instanceId = ++lastNodeId;
+    const inner: UiNode[] = group.nodes.map((n, position) => {
       const copy: UiNode = {
         ...n,
-        id: innerId(index),
+        id: `${instanceId}:${innerNumbers[position]}`,
         inputs: (n.inputs ?? []).map((i) => ({ ...i, link: null })),
         outputs: (n.outputs ?? []).map((o) => ({ ...o, links: [] as Array<number | string> })),
       };
+      delete copy.index;
       // A muted or bypassed group node mutes or bypasses everything inside it.
       if (instance.mode === 2 || instance.mode === 4) copy.mode = instance.mode;
-      return { index, node: copy };
+      return copy;
     });
-    const byIndex = new Map(inner.map((e) => [e.index, e.node]));
-
-    // Inner links.
-    const internallyFed = new Set<string>();
-    const internallyUsed = new Set<string>();
     let counter = 0;
-    for (const [originIndex, originSlot, targetIndex, targetSlot, , type] of group.links ?? []) {
-      if (originIndex === null || originIndex === undefined) continue;
-      const origin = byIndex.get(originIndex);
-      const target = byIndex.get(targetIndex);
-      if (!origin || !target) continue;
-      const id = `${gid}:link${counter++}`;
-      linkById.set(id, [id, origin.id, originSlot, target.id, targetSlot, type]);
+    const connect = (originId: string | number, originSlot: number, target: UiNode, targetSlot: number, type: unknown): string => {
+      const id = `${instanceId}:link${counter++}`;
+      linkById.set(id, [id, originId, originSlot, String(target.id), targetSlot, type]);
       const input = target.inputs?.[targetSlot];
       if (input) input.link = id;
-      origin.outputs?.[originSlot]?.links?.push(id);
-      internallyFed.add(`${targetIndex}:${targetSlot}`);
-      internallyUsed.add(`${originIndex}:${originSlot}`);
+      return id;
+    };
+
+    // Links between pasted nodes (deserialiseAndCreate).
+    for (const link of group.links ?? []) {
+      if (!Array.isArray(link)) continue;
+      const [o, os, t, ts, , type] = link;
+      if (o == null || t == null || os == null || ts == null) continue;
+      const origin = inner[Number(o)];
+      const target = inner[Number(t)];
+      if (!origin || !target || !target.inputs?.[Number(ts)]) continue;
+      const id = connect(String(origin.id), Number(os), target, Number(ts), type);
+      origin.outputs?.[Number(os)]?.links?.push(id);
     }
 
-    // Group inputs: every inner socket not fed from inside, in node order then slot order.
-    const groupInputs: Array<{ node: UiNode; slot: number }> = [];
-    for (const { index, node } of inner) {
-      (node.inputs ?? []).forEach((input: UiNodeInput, slot) => {
-        if (input.widget && !(group.links ?? []).some((l) => l[0] === null && l[2] === index && l[3] === slot)) return;
-        if (!internallyFed.has(`${index}:${slot}`)) groupInputs.push({ node, slot });
-      });
-    }
-    // Group outputs: inner outputs not used inside, or listed as external, in node order then slot order.
-    const external = new Set((group.external ?? []).map((e) => `${typeof e[0] === 'object' && e[0] ? (e[0] as { index?: number }).index : e[0]}:${e[1]}`));
-    const groupOutputs: Array<{ node: UiNode; slot: number }> = [];
-    for (const { index, node } of inner) {
-      (node.outputs ?? []).forEach((_, slot) => {
-        if (!internallyUsed.has(`${index}:${slot}`) || external.has(`${index}:${slot}`)) groupOutputs.push({ node, slot });
-      });
-    }
-
-    // Outer links into and out of the instance, re-pointed at the inner nodes.
-    (instance.inputs ?? []).forEach((input, k) => {
-      const target = groupInputs[k];
-      if (input.link == null || !target) return;
-      const link = linkById.get(String(input.link));
-      if (!link) return;
-      link[3] = target.node.id;
-      link[4] = target.slot;
-      const slot = target.node.inputs?.[target.slot];
-      if (slot) slot.link = input.link;
-    });
-    (instance.outputs ?? []).forEach((output, k) => {
-      const origin = groupOutputs[k];
-      if (!origin) return;
-      for (const id of output.links ?? []) {
-        const link = linkById.get(String(id));
-        if (!link) continue;
-        link[1] = origin.node.id;
-        link[2] = origin.slot;
-        origin.node.outputs?.[origin.slot]?.links?.push(id);
+    // reconnectInputs: group slot → inner input found by name.
+    config.inputMap.forEach((map, position) => {
+      const target = inner[position] as UiNode;
+      for (const [inputName, groupSlot] of map) {
+        const linkId = instance.inputs?.[groupSlot]?.link;
+        const outer = linkId == null ? undefined : linkById.get(String(linkId));
+        if (!outer) continue;
+        let slot = (target.inputs ?? []).findIndex((i) => i?.name === inputName);
+        if (slot === -1) {
+          // Every socket of a backend node exists live, saved or not; a Reroute's input is named "".
+          const socket = defs.classInfo(target.type)?.socketByName.get(inputName);
+          if (!socket) continue;
+          target.inputs = [...(target.inputs ?? []), { name: inputName, type: socket.type, link: null }];
+          slot = target.inputs.length - 1;
+        }
+        const id = connect(outer[1], Number(outer[2]), target, slot, outer[5]);
+        const key = `${outer[1]}:${outer[2]}`;
+        addedOutputLinks.set(key, [...(addedOutputLinks.get(key) ?? []), id]);
       }
     });
 
-    // The instance's widgets_values feed the inner widgets in node order.
-    const values = Array.isArray(instance.widgets_values) ? instance.widgets_values : [];
-    let next = 0;
-    for (const { node } of inner) {
-      const count = slotCount(node, defs);
-      if (count === 0) continue;
-      const own = Array.isArray(node.widgets_values) ? [...node.widgets_values] : [];
-      for (let i = 0; i < count && next < values.length; i++) own[i] = values[next++];
-      node.widgets_values = own;
+    // reconnectOutputs: the instance's outgoing links start at the inner node now.
+    (instance.outputs ?? []).forEach((output, k) => {
+      const origin = config.outputMap[k];
+      if (!origin) return;
+      const ids = [...(output.links ?? []).map(String), ...(addedOutputLinks.get(`${instance.id}:${k}`) ?? [])];
+      for (const id of ids) {
+        const link = linkById.get(id);
+        if (!link) continue;
+        const node = inner[origin.innerIndex] as UiNode;
+        link[1] = String(node.id);
+        link[2] = origin.slot;
+        node.outputs?.[origin.slot]?.links?.push(id);
+        const key = `${node.id}:${origin.slot}`;
+        addedOutputLinks.set(key, [...(addedOutputLinks.get(key) ?? []), id]);
+      }
+    });
+
+    // Widget values: group widget → inner widget of the same (old) name; control widgets follow theirs.
+    const values = groupWidgetValuesByName(config, Array.isArray(instance.widgets_values) ? instance.widgets_values : []);
+    for (const widget of config.widgets) {
+      const target = inner[widget.innerIndex] as UiNode;
+      const outer = values.get(widget.name) ?? [];
+      const imposed = groupWidgetValues.get(target) ?? new Map<string, unknown>();
+      groupWidgetValues.set(target, imposed);
+      widget.specs.forEach((spec, i) => {
+        if (i < outer.length) imposed.set(i === 0 ? widget.innerName : spec.name, outer[i]);
+      });
     }
-    nodes.push(...inner.map((e) => e.node));
+    nodes.push(...inner);
   }
   return { ...workflow, nodes, links: [...linkById.values()] };
 }

@@ -9,3 +9,4 @@ export { processDynamicPrompt, applyTextReplacements, formatDate } from './text-
 export { isValidConnection } from './type-match.js';
 // The browser converter (src/workflow/browser.ts) drives the real frontend in Chromium.
 export { BrowserConverter, findChromium, DEFAULT_CHROMIUM_PATH, type BrowserConverterOptions } from './browser.js';
+export { advanceControlWidgets, workflowForIteration, randomizeSeeds, nextNumberValue, nextComboValue, numberTarget, type AdvanceOptions, type ControlMode, type NumberTarget } from './control-after-generate.js';

@@ -43,20 +43,49 @@ function typeOf(value: unknown): string {
   return value == null ? '*' : String(value);
 }
 
-/** Definition inputs first (in definition order, saved link and widget picked by name), then saved extras. */
+/**
+ * The live inputs, each declared input picked by name from the saved ones (link, and the saved
+ * type: the live slot type, which dynamic types such as COMFY_MATCHTYPE_V3 resolve to).
+ * `liveOrder` gives LGraphNode.configure's order, which bypass slot indexes count in: the saved
+ * inputs as saved, then the declared inputs that were not saved (widget sockets dropped on save
+ * first). Without it (subgraph instances, whose promoted values follow definition order), or when
+ * nothing was saved, definition inputs come first, then saved extras.
+ */
 export function mergeInputs(
   declared: ReadonlyArray<{ name: string; type: string; widgetName: string | undefined }>,
   saved: readonly UiNodeInput[],
+  liveOrder = false,
 ): LiveInput[] {
   const byName = new Map<string, UiNodeInput>();
   for (const input of saved) if (input && typeof input.name === 'string' && !byName.has(input.name)) byName.set(input.name, input);
-  const known = new Set(declared.map((d) => d.name));
-  const live: LiveInput[] = declared.map((d) => ({ name: d.name, type: d.type, link: linkOf(byName.get(d.name)), widgetName: d.widgetName }));
+  const known = new Map<string, LiveInput>();
+  const fromDefinition: LiveInput[] = declared.map((d) => {
+    const savedInput = byName.get(d.name);
+    const type = liveOrder && savedInput?.type != null && savedInput.type !== '' ? String(savedInput.type) : d.type;
+    const live = { name: d.name, type, link: linkOf(savedInput), widgetName: d.widgetName };
+    known.set(d.name, live);
+    return live;
+  });
+  const extras: LiveInput[] = [];
+  const ordered: LiveInput[] = [];
+  const placed = new Set<LiveInput>();
   for (const input of saved) {
-    if (!input || typeof input.name !== 'string' || known.has(input.name)) continue;
-    live.push({ name: input.name, type: typeOf(input.type), link: linkOf(input), widgetName: input.widget?.name });
+    if (!input || typeof input.name !== 'string') continue;
+    const declaredInput = known.get(input.name);
+    if (declaredInput) {
+      if (!placed.has(declaredInput)) {
+        placed.add(declaredInput);
+        ordered.push(declaredInput);
+      }
+      continue;
+    }
+    const extra = { name: input.name, type: typeOf(input.type), link: linkOf(input), widgetName: input.widget?.name };
+    extras.push(extra);
+    ordered.push(extra);
   }
-  return live;
+  if (!liveOrder || ordered.length === 0) return [...fromDefinition, ...extras];
+  const missing = fromDefinition.filter((i) => !placed.has(i));
+  return [...ordered, ...missing.filter((i) => i.widgetName), ...missing.filter((i) => !i.widgetName)];
 }
 
 /** Saved inputs as they are (virtual and unknown nodes have no definition to match against). */

@@ -42,6 +42,11 @@ const WIDGET_TYPES = new Set([
   'AUDIOUPLOAD', 'AUDIO_RECORD', 'AUDIO_UI', 'WEBCAM', 'PREVIEW_3D', 'LOAD_3D', 'LOAD_3D_ADVANCED',
 ]);
 
+/** useWidgetStore().inputIsWidget: does a V1 spec whose first element is this type draw a widget? */
+export function isWidgetType(type: string): boolean {
+  return WIDGET_TYPES.has(type);
+}
+
 /** Classes Comfy.AudioWidget gives an `audioUI` player: no widgets_values slot, never sent. */
 const AUDIO_UI_CLASSES = new Set(['LoadAudio', 'SaveAudio', 'PreviewAudio', 'SaveAudioMP3', 'SaveAudioOpus', 'SaveAudioAdvanced']);
 

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
 import { ComfyServer } from '../../src/server/index.js';
-import { processAlive } from '../../src/server/process-group.js';
+import { groupAlive, liveGroupMembers, processAlive } from '../../src/server/process-group.js';
 import type { ProcessExitInfo } from '../../src/errors.js';
-import { assertNothingLeft, fakeCommand, footprint, PARENT_FIXTURE, privateTmpdir, REPO_ROOT, stopAfter, waitFor } from './helpers.js';
+import { assertNothingLeft, fakeCommand, footprint, PARENT_FIXTURE, privateTmpdir, RACE_FIXTURE, REPO_ROOT, stopAfter, waitFor } from './helpers.js';
 
 const tmp = privateTmpdir();
 after(() => tmp.remove());
@@ -38,16 +39,18 @@ describe('ComfyServer crashes', () => {
     await assertNothingLeft(print, tmp);
   });
 
-  test('SIGKILL of the watchdog also counts as a crash, and ComfyUI is not left behind', async (t) => {
+  test('SIGKILL of the watchdog: ComfyUI does not run on unguarded, it is a crash', async (t) => {
     const server = new ComfyServer({ command: fakeCommand() });
     stopAfter(t, server);
     await server.start();
     const print = footprint(server);
+    assert.notEqual(server.watchdogPid, server.pid);
     const exit = nextExit(server);
-    process.kill(server.pgid!, 'SIGKILL');
-    const { expected } = await exit;
+    process.kill(server.watchdogPid!, 'SIGKILL');
+    const { expected, info } = await exit;
     assert.equal(expected, false);
-    assert.ok(await waitFor(() => !processAlive(server.pid!), 5000), 'ComfyUI was killed with its watchdog');
+    assert.equal(info.signal, 'SIGKILL');
+    assert.ok(await waitFor(() => !processAlive(server.pid!), 5000), 'ComfyUI was killed when its watchdog died');
     await server.stop();
     await assertNothingLeft(print, tmp);
   });
@@ -83,8 +86,9 @@ describe('ComfyServer crashes', () => {
       createInterface({ input: parent.stdout! }).once('line', resolve);
       parent.once('exit', (code) => reject(new Error(`the parent fixture exited with ${code}`)));
     });
-    const started = JSON.parse(line) as { pid: number; pgid: number; grandchild: number; instanceDirectory: string; url: string };
-    const pids = [started.pid, started.pgid, started.grandchild];
+    const started = JSON.parse(line) as { pid: number; pgid: number; watchdog: number; grandchild: number; instanceDirectory: string; url: string };
+    assert.equal(started.pgid, started.pid, 'ComfyUI leads its own group');
+    const pids = [started.pid, started.watchdog, started.grandchild];
     assert.ok(pids.every((pid) => Number.isInteger(pid) && processAlive(pid)));
     assert.equal((await fetch(`${started.url}/system_stats`)).status, 200);
 
@@ -94,6 +98,67 @@ describe('ComfyServer crashes', () => {
     const gone = await waitFor(() => pids.every((pid) => !processAlive(pid)), 2000);
     assert.ok(gone, `still alive 2 s after the parent died: ${pids.filter(processAlive).join(', ')}`);
     assert.ok(await waitFor(() => !existsSync(started.instanceDirectory), 1000), 'the watchdog removed the instance folder');
+    assert.equal(groupAlive(started.pgid), false);
     assert.deepEqual(tmp.entries(), []);
   });
+
+  test('the parent SIGKILLed right after spawn, before the watchdog reads: the group still goes', async (t) => {
+    const directory = mkdtempSync(join(tmp.root, 'comfy-connector-race-'));
+    const parent = spawn(process.execPath, ['--import', 'tsx', RACE_FIXTURE, directory], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, TMPDIR: tmp.root },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    t.after(() => rmSync(directory, { recursive: true, force: true }));
+    const [line, signal] = await Promise.all([
+      new Promise<string>((resolve) => createInterface({ input: parent.stdout! }).once('line', resolve)),
+      new Promise((resolve) => parent.once('exit', (_code, signal) => resolve(signal))),
+    ]);
+    assert.equal(signal, 'SIGKILL');
+    const started = JSON.parse(line) as { pid: number; pgid: number; watchdog: number; watchdogExe: string };
+    t.diagnostic(`the watchdog's executable when the parent died: ${started.watchdogExe}`);
+    assert.ok(Number.isInteger(started.pid) && Number.isInteger(started.watchdog));
+    assert.equal(started.pgid, started.pid);
+    const gone = await waitFor(() => !groupAlive(started.pgid) && !processAlive(started.watchdog), 2000);
+    assert.ok(gone, `still alive 2 s after the parent died: ${[...(liveGroupMembers(started.pgid) ?? []), started.watchdog].filter(processAlive).join(', ')}`);
+    assert.ok(await waitFor(() => !existsSync(directory), 1000), 'the watchdog removed the folder');
+  });
+
+  test("the lifeline's write end is held by this process only, not by ComfyUI or later children", { skip: process.platform !== 'linux' && 'needs /proc' }, async (t) => {
+    const a = new ComfyServer({ command: fakeCommand(), env: { FAKE_COMFY_GRANDCHILD: '1' } });
+    const b = new ComfyServer({ command: fakeCommand() });
+    stopAfter(t, a, b);
+    await a.start();
+    await b.start(); // spawned after a's lifeline existed: must not inherit it
+    const lifelines = [a, b].map((server) => readlinkSync(`/proc/${server.watchdogPid}/fd/0`));
+    const holders = (inode: string) => [a.pgid!, b.pgid!].flatMap((pgid) => liveGroupMembers(pgid) ?? []).concat(a.watchdogPid!, b.watchdogPid!).filter((pid) => openFiles(pid).includes(inode));
+    // The watchdog's own read end is a socket whose peer this process holds; what matters is that
+    // no other process shares it, so that this process's death is its end-of-file.
+    for (const [i, end] of lifelines.entries()) {
+      assert.match(end, /^(socket|pipe):\[\d+\]$/);
+      assert.deepEqual(holders(end), [[a, b][i]!.watchdogPid]);
+    }
+    // libuv makes every stdio channel (the lifeline included) a socketpair and keeps its own end
+    // close-on-exec; pipes this process inherited from whoever started it are not ours to judge.
+    const ours = new Set(openFiles(process.pid));
+    for (const pid of [a.pgid!, b.pgid!].flatMap((pgid) => liveGroupMembers(pgid) ?? [])) {
+      const shared = openFiles(pid).filter((file) => file.startsWith('socket:') && ours.has(file));
+      assert.deepEqual(shared, [], `process ${pid} of a ComfyUI group holds this process's end of ${shared.join(', ')}`);
+    }
+  });
 });
+
+/** What a process has open (readlink of /proc/<pid>/fd/*); empty once it is gone. */
+function openFiles(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return [];
+  }
+}

@@ -11,6 +11,7 @@ import type { ComfyServer } from '../../src/server/index.js';
 
 export const FAKE_COMFY = fileURLToPath(new URL('./fixtures/fake-comfy.mjs', import.meta.url));
 export const PARENT_FIXTURE = fileURLToPath(new URL('./fixtures/parent.mts', import.meta.url));
+export const RACE_FIXTURE = fileURLToPath(new URL('./fixtures/parent-dies-at-spawn.mts', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export function fakeCommand(): string[] {
@@ -53,7 +54,7 @@ export interface Footprint {
 
 export function footprint(server: ComfyServer): Footprint {
   return {
-    pids: [server.pid, server.pgid].filter((pid): pid is number => typeof pid === 'number'),
+    pids: [server.pid, server.watchdogPid].filter((pid): pid is number => typeof pid === 'number'),
     port: server.port ?? 0,
     host: server.host,
     instanceDirectory: server.paths.instanceDirectory,

@@ -340,7 +340,7 @@ describe('convertWorkflow: subgraphs', () => {
 });
 
 describe('convertWorkflow: legacy group nodes', () => {
-  test('a group node instance expands to <id>:<index> interior nodes', () => {
+  test('a group node instance becomes a subgraph: interiors numbered after last_node_id, the instance after them', () => {
     const b = new WorkflowBuilder().node(1, 'LoadImage', ['cat.png', 'image'])
       .node(2, 'workflow>Invert twice', [], { inputs: [{ name: 'image', type: 'IMAGE', link: null }], outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [] }] })
       .node(3, 'SaveImage', ['g'])
@@ -358,8 +358,54 @@ describe('convertWorkflow: legacy group nodes', () => {
       },
     };
     const prompt = convertWorkflow(b.build(), defs);
-    assert.deepEqual(prompt['2:0']?.inputs, { image: ['1', 0] });
-    assert.deepEqual(prompt['2:1']?.inputs, { image: ['2:0', 0] });
-    assert.deepEqual(prompt['3']?.inputs.images, ['2:1', 0]);
+    // last_node_id 3: inner nodes 4 and 5, the subgraph instance 6 (frontend 1.48.7 convertToSubgraph).
+    assert.deepEqual(Object.keys(prompt).sort(), ['1', '3', '6:4', '6:5']);
+    assert.deepEqual(prompt['6:4']?.inputs, { image: ['1', 0] });
+    assert.deepEqual(prompt['6:5']?.inputs, { image: ['6:4', 0] });
+    assert.deepEqual(prompt['3']?.inputs.images, ['6:5', 0]);
+    assert.equal(prompt['6:4']?._meta?.title, defs.classInfo('ImageInvert')?.displayName);
+  });
+
+  test('an outer link into an inner Reroute is lost, as in the frontend (the Reroute\'s input is named "")', () => {
+    const b = new WorkflowBuilder().node(1, 'LoadImage', ['cat.png', 'image'])
+      .node(2, 'workflow>Via reroute', [], { inputs: [{ name: 'IMAGE', type: 'IMAGE', link: null }], outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [] }] })
+      .node(3, 'SaveImage', ['g'])
+      .link(1, 0, 2, 'IMAGE', 'IMAGE').link(2, 0, 3, 'images', 'IMAGE');
+    b.extra = {
+      groupNodes: {
+        'Via reroute': {
+          nodes: [
+            { index: 0, type: 'Reroute', inputs: [{ name: '', type: '*', link: null }], outputs: [{ name: '', type: '*', links: null }] },
+            { index: 1, type: 'ImageInvert', inputs: [{ name: 'image', type: 'IMAGE', link: null }], outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [] }] },
+          ],
+          links: [[null, 0, 0, 0, 1, 'IMAGE'], [0, 0, 1, 0, 2, 'IMAGE']],
+          external: [],
+        },
+      },
+    };
+    const prompt = convertWorkflow(b.build(), defs);
+    assert.deepEqual(prompt['6:5']?.inputs, {});
+    assert.deepEqual(prompt['3']?.inputs.images, ['6:5', 0]);
+  });
+
+  test('group widget values follow the group node\'s widget order: unconverted widgets first, then inner widget sockets', () => {
+    const b = new WorkflowBuilder()
+      .node(5, 'workflow>Sizes', [100, 2, 300])
+      .node(6, 'SaveImage', ['g']);
+    b.extra = {
+      groupNodes: {
+        Sizes: {
+          nodes: [
+            // Saved with a widget socket for width: a "converted widget", which the group lists last.
+            { index: 0, type: 'EmptyLatentImage', inputs: [{ name: 'width', type: 'INT', widget: { name: 'width' }, link: null }], outputs: [{ name: 'LATENT', type: 'LATENT', links: [] }], widgets_values: [9, 9, 9] },
+          ],
+          links: [],
+          external: [],
+        },
+      },
+    };
+    const prompt = convertWorkflow(b.build(), defs);
+    // Group widgets: height, batch_size, width → 100, 2, 300 (width listed last, not first).
+    assert.deepEqual(prompt['8:7']?.inputs, { width: 300, height: 100, batch_size: 2 });
   });
 });

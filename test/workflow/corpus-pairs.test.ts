@@ -4,7 +4,10 @@
  *   - new-input: the node definition gained a widget after the image was made (our value is its default);
  *   - old-title: the server of that date had no display_name for the class, so the title was the class name;
  *   - old-widget: the old frontend sent a widget today's frontend no longer creates (SaveWEBM "video-preview");
- *   - group-node-ids: early-2024 frontends gave group-node interiors fresh numeric ids instead of `<id>:<index>`.
+ *   - group-node-ids: early-2024 frontends gave group-node interiors fresh numeric ids instead of `<id>:<index>`;
+ *   - group-node-subgraph: frontend 1.48 converts group nodes to subgraphs at load (new ids, shifted
+ *     values, lost Reroute inputs: docs/workflow-conversion.md); parity-fixture.test.ts checks those
+ *     workflows against 1.48.7 itself.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +22,7 @@ const corpus = examplesCorpusDir();
 const definitionsFile = findDefinitionsFile();
 const skip = !corpus ? 'ComfyUI_examples corpus absent (set COMFY_CORPUS_DIR)' : !definitionsFile ? 'no recorded object_info' : false;
 
-type Cause = 'new-input' | 'old-title' | 'old-widget' | 'group-node-ids';
+type Cause = 'new-input' | 'old-title' | 'old-widget' | 'group-node-ids' | 'group-node-subgraph';
 
 function classify(diff: PairDifference, workflow: UiWorkflow, ours: ApiPrompt, recorded: Record<string, unknown>, defs: NodeDefinitions): Cause | undefined {
   // Group-node interiors exist only after expansion; look there so their saved values count.
@@ -40,6 +43,7 @@ function classify(diff: PairDifference, workflow: UiWorkflow, ours: ApiPrompt, r
   if (m && info && !info.widgets.some((w) => w.name === m![1]) && !info.socketByName.has(m[1] as string)) return 'old-widget';
   const hasGroupInstances = workflow.nodes.some((n) => n.type.startsWith('workflow/') || n.type.startsWith('workflow>'));
   if (hasGroupInstances && Object.keys(recorded).every((k) => !k.includes(':'))) return 'group-node-ids';
+  if (hasGroupInstances) return 'group-node-subgraph';
   return undefined;
 }
 

@@ -2,7 +2,7 @@
  * The parity corpus: real workflows to convert with both the native converter and the frontend.
  *
  * Sources, each optional (what is absent is reported, never silently dropped):
- *   - the ComfyUI_examples pairs and plain workflows ($COMFY_CORPUS_DIR, else /work/shared/corpus);
+ *   - the ComfyUI_examples pairs and plain workflows ($COMFY_CORPUS_DIR, else ../shared/corpus beside the checkout);
  *   - every template of comfyui-workflow-templates 0.11.41 (installed by scripts/setup-oracle.sh
  *     into .cache/py, or found in the ComfyUI venv).
  * Workflows that use node types the node definitions lack are listed as skipped with those types.
@@ -53,7 +53,7 @@ export function findDefinitionsFile(): string | undefined {
 }
 
 export function examplesCorpusDir(): string | undefined {
-  const candidates = [process.env.COMFY_CORPUS_DIR, join(root, 'test/fixtures/corpus'), '/work/shared/corpus'];
+  const candidates = [process.env.COMFY_CORPUS_DIR, join(root, 'test/fixtures/corpus'), join(root, '..', 'shared', 'corpus')];
   return candidates.find((dir): dir is string => !!dir && existsSync(join(dir, 'examples-pairs')));
 }
 
@@ -96,7 +96,7 @@ export function loadCorpus(definitions: Record<string, unknown>): Corpus {
       }
     }
   } else {
-    absent.push('ComfyUI_examples corpus (set COMFY_CORPUS_DIR, or /work/shared/corpus)');
+    absent.push('ComfyUI_examples corpus (set COMFY_CORPUS_DIR, or put ../shared/corpus beside the checkout)');
   }
 
   const templates = templatesDir();

@@ -7,6 +7,7 @@ import { parseCount, parseInputs, parseOverrides, parseSeconds } from '../parse-
 import { chooseDisplayMode, createDisplay } from '../progress/create-display.js';
 import type { RunDisplay } from '../progress/display.js';
 import type { CliContext } from './context.js';
+import { RepeatInputs, type RunInput } from './repeat-inputs.js';
 
 export interface RunFlags extends ServerFlags {
   out: string;
@@ -17,6 +18,7 @@ export interface RunFlags extends ServerFlags {
   json?: boolean;
   progress?: boolean;
   browser?: boolean;
+  varySeed?: boolean;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function runCommand(files: string[], flags: RunFlags, ctx: CliConte
   let code: number;
   let closeError: unknown;
   try {
-    code = await runBatch({ files, repeat, plan, outDir, options, display, verbose }, ctx);
+    code = await runBatch({ files, repeat, varySeed: flags.varySeed ?? false, plan, outDir, options, display, verbose }, ctx);
   } finally {
     display.close();
     closeError = await ctx.session.close().then(() => undefined, (error: unknown) => error ?? new Error('killApi failed'));
@@ -65,6 +67,8 @@ export async function runCommand(files: string[], flags: RunFlags, ctx: CliConte
 interface Batch {
   files: string[];
   repeat: number;
+  /** API prompts: a random seed/noise_seed per run (UI workflows follow their saved control modes). */
+  varySeed: boolean;
   plan: ConnectionPlan;
   outDir: string;
   options: RunWorkflowOptions;
@@ -72,7 +76,7 @@ interface Batch {
   verbose: boolean;
 }
 
-async function runBatch({ files, repeat, plan, outDir, options, display, verbose }: Batch, ctx: CliContext): Promise<number> {
+async function runBatch({ files, repeat, varySeed, plan, outDir, options, display, verbose }: Batch, ctx: CliContext): Promise<number> {
   display.notice(describePlan(plan));
   let connector: ComfyConnector;
   try {
@@ -88,12 +92,14 @@ async function runBatch({ files, repeat, plan, outDir, options, display, verbose
   const codes: number[] = [];
   const count = files.length * repeat;
   let index = 0;
+  const repeats = new RepeatInputs(connector, { repeat, varySeed, warn: (text) => display.notice(text) });
   for (const file of files) {
+    const runs = repeats.forFile(resolve(ctx.cwd, file));
     for (let iteration = 1; iteration <= repeat; iteration++) {
       if (ctx.session.cancelled) return ctx.session.cancelExitCode;
       index += 1;
       display.begin({ file, iteration, repeat, index, count });
-      const code = await runOne(connector, resolve(ctx.cwd, file), outDir, options, display, verbose);
+      const code = await runOne(connector, () => runs.next(), outDir, options, display, verbose);
       if (ctx.session.cancelled) return ctx.session.cancelExitCode;
       codes.push(code);
     }
@@ -103,14 +109,14 @@ async function runBatch({ files, repeat, plan, outDir, options, display, verbose
 
 async function runOne(
   connector: ComfyConnector,
-  file: string,
+  input: () => Promise<RunInput>,
   outDir: string,
   options: RunWorkflowOptions,
   display: RunDisplay,
   verbose: boolean,
 ): Promise<number> {
   try {
-    const result = await connector.runWorkflow(file, options);
+    const result = await connector.runWorkflow(await input(), options);
     const saved = await result.save(outDir);
     display.succeed(result, saved);
     return 0;
