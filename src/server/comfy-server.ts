@@ -26,7 +26,7 @@ import {
 } from './options.js';
 import { isPortFree, pickFreePort } from './port.js';
 import { groupAlive, signalGroup, spawnWatched, terminateGroup, waitGroupGone, type ChildExit, type WatchedProcess } from './process-group.js';
-import { checkPythonExists, resolvePython, startTorchCheck, type PythonCheck } from './python.js';
+import { checkPythonExists, resolvePython, checkTorch } from './python.js';
 import { matchReadyLine, mentionsAddressInUse, waitForSystemStats } from './readiness.js';
 
 export type LogStream = 'stdout' | 'stderr';
@@ -56,7 +56,6 @@ type Outcome =
   | { kind: 'ready' }
   | { kind: 'exit'; exit: ChildExit }
   | { kind: 'timeout' }
-  | { kind: 'python'; error: ComfyError }
   | { kind: 'aborted' };
 
 /**
@@ -75,7 +74,7 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
   #stopping: Promise<void> | undefined;
   #crashCleanup: Promise<void> | undefined;
   #abortStart: AbortController | undefined;
-  #torchCheck: PythonCheck | undefined;
+  #python: { python: string; env: NodeJS.ProcessEnv } | undefined;
   #lastExit: ProcessExitInfo | undefined;
   #onReadyLine: ((url: string) => void) | undefined;
   #onStoppedLine: (() => void) | undefined;
@@ -247,14 +246,10 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
       }
     } catch (error) {
       await this.#killCurrent();
-      this.#torchCheck?.cancel();
-      await this.#torchCheck?.result;
       await this.#cleanupInstance();
       if (this.#state === 'starting') this.#state = 'idle';
       throw error;
     } finally {
-      this.#torchCheck?.cancel();
-      this.#torchCheck = undefined;
       this.#abortStart = undefined;
     }
   }
@@ -277,8 +272,9 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
       const python = resolvePython(options.python, comfyuiPath);
       checkPythonExists(python, env);
       base = [python, join(resolvePath(comfyuiPath), 'main.py')];
-      // Runs beside ComfyUI's own start instead of before it: a usable Python costs no time.
-      this.#torchCheck = startTorchCheck(python, env);
+      // Checked only when ComfyUI fails to start: on a 2-core machine a second `import torch` beside
+      // ComfyUI's own would slow every boot down, to diagnose a case that its exit shows anyway.
+      this.#python = { python, env };
     }
     if (this.options.port !== undefined && !(await isPortFree(this.host, this.options.port))) {
       throw new PortInUseError(this.options.port, this.host);
@@ -342,7 +338,6 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
         void proc.exited.then((exit) => resolve({ kind: 'exit', exit }));
         const timer = setTimeout(() => resolve({ kind: 'timeout' }), Math.max(0, deadline - Date.now()));
         ready.signal.addEventListener('abort', () => clearTimeout(timer));
-        void this.#torchCheck?.result.then((error) => error && resolve({ kind: 'python', error }));
         if (abort.aborted) resolve({ kind: 'aborted' });
         abort.addEventListener('abort', () => resolve({ kind: 'aborted' }));
       });
@@ -357,8 +352,6 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
     switch (outcome.kind) {
       case 'aborted':
         return new ConnectorClosedError('This ComfyUI server (stopped while it was starting)');
-      case 'python':
-        return outcome.error;
       case 'timeout':
         return new StartTimeoutError(this.options.startTimeout ?? DEFAULT_START_TIMEOUT_MS, this.logTail());
       case 'exit': {
@@ -374,7 +367,7 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
         }
         if (exit.exitCode === 2) return new BadArgumentsError(argv, this.logTail());
         // A Python without torch shows up as an early exit; say that rather than "exit code 1".
-        const pythonError = await this.#torchCheck?.result;
+        const pythonError = this.#python && (await checkTorch(this.#python.python, this.#python.env));
         return pythonError ?? this.#startFailure(outcome);
       }
     }

@@ -1,7 +1,6 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
 import { PythonNotUsableError } from '../errors.js';
 
 const isWindows = process.platform === 'win32';
@@ -39,57 +38,28 @@ function isExecutable(path: string): boolean {
   }
 }
 
-/** Interpreters that already imported torch in this process: checked once, not on every start. */
-const usable = new Set<string>();
-
-/**
- * A check that can run beside ComfyUI's own start: it settles with a PythonNotUsableError, or with
- * undefined when the interpreter imports torch. `cancel()` ends it early (the start won already).
- */
-export interface PythonCheck {
-  result: Promise<PythonNotUsableError | undefined>;
-  cancel(): void;
-}
-
 export function checkPythonExists(python: string, env: NodeJS.ProcessEnv): void {
   if (!findExecutable(python, env)) {
     throw new PythonNotUsableError(python, python.includes('/') ? 'no executable file at this path' : 'not found on PATH');
   }
 }
 
-export function startTorchCheck(python: string, env: NodeJS.ProcessEnv): PythonCheck {
-  if (usable.has(python)) return { result: Promise.resolve(undefined), cancel: () => {} };
+/**
+ * Why ComfyUI could not start, when the reason is its Python: settles with a PythonNotUsableError,
+ * or undefined when the interpreter imports torch. Only run after a failed start.
+ */
+export function checkTorch(python: string, env: NodeJS.ProcessEnv): Promise<PythonNotUsableError | undefined> {
   const child = spawn(python, ['-c', 'import torch'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  // ComfyUI imports torch at the same moment; the check must not slow that down. If ComfyUI gets
-  // ready first the check is cancelled, and a ComfyUI that fails early waits for its verdict.
-  try {
-    if (child.pid) setPriority(child.pid, 19);
-  } catch {
-    // Not allowed here: the check simply runs at normal priority.
-  }
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => {
     stderr = (stderr + text).slice(-4000);
   });
-  let cancelled = false;
-  const result = new Promise<PythonNotUsableError | undefined>((resolve) => {
+  return new Promise((resolve) => {
     child.once('error', (error) => resolve(new PythonNotUsableError(python, error.message)));
     child.once('close', (code, signal) => {
-      if (code === 0) {
-        usable.add(python);
-        resolve(undefined);
-      } else if (cancelled) resolve(undefined);
-      else {
-        const last = stderr.trim().split('\n').pop() ?? '';
-        resolve(new PythonNotUsableError(python, `\`import torch\` failed (${signal ?? `exit code ${code}`})${last ? `: ${last}` : ''}`));
-      }
+      if (code === 0) return resolve(undefined);
+      const last = stderr.trim().split('\n').pop() ?? '';
+      resolve(new PythonNotUsableError(python, `\`import torch\` failed (${signal ?? `exit code ${code}`})${last ? `: ${last}` : ''}`));
     });
   });
-  return {
-    result,
-    cancel: () => {
-      cancelled = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
 }
