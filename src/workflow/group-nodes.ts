@@ -13,6 +13,7 @@
  *     their order) and each inner widget receives the value of its group widget, defaults included.
  *     When the saved group data predates a widget, that order shifts values into the wrong widgets
  *     (hidream_e1: sampler_name gets the seed); the frontend sends those values and so do we.
+ *   - a muted or bypassed group node loses its mode: the subgraph made from it runs.
  * Not reproduced: PrimitiveNodes inside a group, migrateWidgetsValues on the group node.
  */
 import type { NodeDefinitions } from './definitions.js';
@@ -89,8 +90,9 @@ export function expandGroupNodes(workflow: UiWorkflow, defs: NodeDefinitions): U
         outputs: (n.outputs ?? []).map((o) => ({ ...o, links: [] as Array<number | string> })),
       };
       delete copy.index;
-      // A muted or bypassed group node mutes or bypasses everything inside it.
-      if (instance.mode === 2 || instance.mode === 4) copy.mode = instance.mode;
+      // The instance's mode is not carried over: convertToNodes pastes the saved inner nodes (their
+      // own modes) and convertToSubgraph makes a new, active instance, so a muted or bypassed group
+      // node runs in 1.48.7.
       return copy;
     });
     let counter = 0;

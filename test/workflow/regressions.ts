@@ -70,10 +70,10 @@ export const REGRESSION_CASES: RegressionCase[] = [
       return w;
     }),
   makeCase('hidream_e1__group_node_bypassed',
-    'a bypassed legacy group node: what the subgraph made from it keeps of the mode',
+    'a bypassed legacy group node still runs: the subgraph made from it does not keep the mode',
     example('hidream__hidream_e1_example'), (w) => withMode(w, 37, 4)),
   makeCase('stable_cascade_inpaint__group_node_muted',
-    'a muted legacy group node: what the subgraph made from it keeps of the mode',
+    'a muted legacy group node still runs: the subgraph made from it does not keep the mode',
     example('stable_cascade__stable_cascade__inpaint_controlnet'), (w) => withMode(w, 68, 2)),
   makeCase('hidream_e1__group_node_after_clashing_subgraph',
     'group-node ids count on from lastNodeId after subgraph interior ids were deduplicated (property-test counterexample)',
