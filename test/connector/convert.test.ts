@@ -17,7 +17,7 @@ const CHROMIUM = '/usr/bin/chromium';
 
 for (const target of connectorTargets()) {
   const corpusSkip = !corpusDir
-    ? 'no workflow corpus (/work/shared/corpus or COMFY_CORPUS_DIR): corpus conversion skipped'
+    ? 'no workflow corpus (../shared/corpus beside the checkout, or COMFY_CORPUS_DIR): corpus conversion skipped'
     : !definitionsFile
       ? 'no recorded object_info: corpus conversion skipped'
       : undefined;

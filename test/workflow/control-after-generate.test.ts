@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { examplesCorpusDir } from './corpus.js';
 import {
   advanceControlWidgets,
   convertWorkflow,
@@ -22,7 +23,7 @@ import {
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const OBJECT_INFO = join(ROOT, 'test', 'fixtures', 'comfyui-0.33.0', 'object_info.json');
-const CORPUS = join(process.env.COMFY_CORPUS_DIR ?? '/work/shared/corpus', 'examples-pairs', 'lcm__lcm_basic_example.json');
+const CORPUS = join(examplesCorpusDir() ?? join(ROOT, '..', 'shared', 'corpus'), 'examples-pairs', 'lcm__lcm_basic_example.json');
 const defs = NodeDefinitions.fromFile(OBJECT_INFO);
 const TWO_50 = 1125899906842624;
 const fixed = (r: number) => () => r;
