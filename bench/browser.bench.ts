@@ -109,15 +109,20 @@ export async function benchBrowser(options: { workflows?: number; fresh?: number
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const r = await benchBrowser({
-    workflows: Number(process.env.BENCH_WORKFLOWS ?? 40),
-    fresh: Number(process.env.BENCH_FRESH ?? 5),
-    ...(process.env.BENCH_URL ? { url: process.env.BENCH_URL } : {}),
-  });
+export function reportBrowser(r: BrowserBenchResult): void {
   console.log(`browser vs native conversion (${r.server}), ${r.workflows} corpus workflows`);
   console.log(`  browser, warm:            median ${r.warmMedianMs.toFixed(1)} ms per workflow (boot once: ${Math.round(r.bootMs)} ms)`);
   console.log(`  browser, fresh per call:  median ${r.freshMedianMs.toFixed(0)} ms per workflow (${r.freshWorkflows} workflows)`);
   console.log(`  native:                   median ${r.nativeMedianMs.toFixed(3)} ms per workflow`);
   console.log(`  native is ${r.warmRatio.toFixed(0)}x faster than warm browser, ${r.freshRatio.toFixed(0)}x faster than fresh browser`);
 }
+
+export function browserBenchOptions(): { workflows: number; fresh: number; url?: string } {
+  return {
+    workflows: Number(process.env.BENCH_WORKFLOWS ?? 40),
+    fresh: Number(process.env.BENCH_FRESH ?? 5),
+    ...(process.env.BENCH_URL ? { url: process.env.BENCH_URL } : {}),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) reportBrowser(await benchBrowser(browserBenchOptions()));

@@ -72,10 +72,11 @@ export function benchConvert(runsPerWorkflow = 10): ConvertBenchResult {
   };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const r = benchConvert();
+export function reportConvert(r: ConvertBenchResult): void {
   console.log(`native convert: ${r.workflows} workflows × ${r.runsPerWorkflow} runs (${r.skipped} skipped for missing node types)`);
   console.log(`  median ${r.medianMs.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, max ${r.maxMs.toFixed(3)} ms`);
   console.log(`  slowest: ${r.slowest.name} (${r.slowest.nodes} root nodes) median ${r.slowest.medianMs.toFixed(3)} ms`);
   console.log(`  precomputing all class layouts once: ${r.precomputeMs.toFixed(1)} ms`);
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) reportConvert(benchConvert());

@@ -3,15 +3,15 @@
  * Pick some with arguments: `npm run bench -- convert run`. Real ComfyUI rows appear when
  * COMFYUI_PATH and COMFYUI_PYTHON are set. BENCH_UPLOAD_MB shrinks the 1 GB upload for a quick run.
  */
-import { benchBrowser } from './browser.bench.js';
-import { benchConvert } from './convert.bench.js';
+import { benchBrowser, browserBenchOptions, reportBrowser } from './browser.bench.js';
+import { benchConvert, reportConvert } from './convert.bench.js';
 import { benchRun } from './run.bench.js';
 import { benchServer } from './server.bench.js';
 import { benchUpload } from './upload.bench.js';
 
 const all: Record<string, () => Promise<unknown>> = {
-  convert: async () => benchConvert(),
-  browser: () => benchBrowser(),
+  convert: async () => reportConvert(benchConvert()),
+  browser: async () => reportBrowser(await benchBrowser(browserBenchOptions())),
   run: () => benchRun(),
   server: () => benchServer(),
   upload: () => benchUpload(),
