@@ -7,11 +7,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { convertWorkflow, type UiWorkflow } from '../../src/workflow/index.js';
-import { loadCorpus, parityConvertOptions } from './corpus.js';
-import { diffPrompts, formatDifference, realDifferences, runtimeOnlyInputs } from './parity-compare.js';
+import { loadCorpus } from './corpus.js';
 import { ORACLE_FIXTURE_DIR, oracleFixturePath } from './parity-fixture.js';
-import { splitKnownDifferences } from './known-differences.js';
+import { ParityTally } from './parity-tally.js';
 
 const metaPath = join(ORACLE_FIXTURE_DIR, 'meta.json');
 const definitionsPath = join(ORACLE_FIXTURE_DIR, 'object_info.json');
@@ -26,33 +24,14 @@ describe('native conversion equals the recorded frontend prompts', { skip }, () 
     const definitions = JSON.parse(readFileSync(definitionsPath, 'utf8')) as Record<string, unknown>;
     const corpus = loadCorpus(definitions);
     const recorded = corpus.usable.filter((e) => meta.workflows[e.name] === 'ok' && existsSync(oracleFixturePath(e.name)));
-    const mismatches: string[] = [];
-    const nativeFailures: string[] = [];
-    const runtimeOnly = runtimeOnlyInputs(definitions);
-    let withRuntimeOnly = 0;
-    const knownDifferences: string[] = [];
-    let knownOnly = 0;
+    const tally = new ParityTally(definitions);
     for (const entry of recorded) {
-      const oracle = JSON.parse(readFileSync(oracleFixturePath(entry.name), 'utf8')) as Record<string, unknown>;
-      let native: Record<string, unknown>;
-      try {
-        native = convertWorkflow(entry.workflow as UiWorkflow, definitions, parityConvertOptions());
-      } catch (error) {
-        nativeFailures.push(`${entry.name}: ${(error as Error).message.split('\n')[0]}`);
-        continue;
-      }
-      const all = diffPrompts(native, oracle, runtimeOnly);
-      const { known, unexplained: differences } = splitKnownDifferences(entry.name, realDifferences(all));
-      if (all.some((d) => d.runtimeOnly)) withRuntimeOnly++;
-      for (const d of known) knownDifferences.push(`${entry.name}: ${formatDifference(d)}`);
-      if (known.length && !differences.length) knownOnly++;
-      if (differences.length) {
-        mismatches.push(`${entry.name}\n${differences.slice(0, 6).map((d) => `    ${formatDifference(d)}`).join('\n')}`);
-      }
+      tally.compare(entry, JSON.parse(readFileSync(oracleFixturePath(entry.name), 'utf8')) as Record<string, unknown>);
     }
+    const { mismatches, nativeFailures, knownDifferences, knownOnly } = tally;
     const notRecorded = corpus.usable.length - recorded.length;
-    const summary = `fixture parity: ${recorded.length} compared, ${recorded.length - mismatches.length - nativeFailures.length - knownOnly} equal ` +
-      `(${withRuntimeOnly} of them apart from runtime-only inputs), ${knownOnly} equal but for known differences ` +
+    const summary = `fixture parity: ${recorded.length} compared, ${tally.equal} equal ` +
+      `(${tally.runtimeOnly.length} of them apart from runtime-only inputs), ${knownOnly} equal but for known differences ` +
       `(${knownDifferences.length} inputs, test/workflow/known-differences.ts), ` +
       `${mismatches.length} mismatched, ${nativeFailures.length} native failures, ${corpus.skipped.length} skipped (missing nodes), ` +
       `${notRecorded} not in the recording`;

@@ -12,11 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { BrowserConverter } from '../../src/workflow/browser.js';
-import { convertWorkflow, type UiWorkflow } from '../../src/workflow/index.js';
 import { loadCorpus, parityConvertOptions, type Corpus } from './corpus.js';
 import { fetchObjectInfo, oracleUnavailable, startOracleServer, type OracleServer } from './oracle-server.js';
-import { diffPrompts, formatDifference, realDifferences, runtimeOnlyInputs } from './parity-compare.js';
-import { splitKnownDifferences } from './known-differences.js';
+import { diffPrompts, realDifferences } from './parity-compare.js';
+import { ParityTally } from './parity-tally.js';
 import { oracleFixturePath } from './parity-fixture.js';
 
 const unavailable = oracleUnavailable();
@@ -44,15 +43,9 @@ describe('native conversion equals the frontend (browser oracle)', { skip: unava
   test('every corpus workflow: native deep-equals the oracle', async (t) => {
     const sample = Math.max(1, Number(process.env.PARITY_SAMPLE ?? 1));
     const entries = corpus.usable.filter((_, i) => i % sample === 0);
-    const mismatches: string[] = [];
     const oracleFailures: string[] = [];
-    const nativeFailures: string[] = [];
     const staleFixtures: string[] = [];
-    const runtimeOnly = runtimeOnlyInputs(definitions);
-    const knownRuntimeOnly: string[] = [];
-    const knownDifferences: string[] = [];
-    let knownOnly = 0;
-    let equal = 0;
+    const tally = new ParityTally(definitions);
     for (const entry of entries) {
       let oracle: Record<string, unknown>;
       try {
@@ -62,32 +55,13 @@ describe('native conversion equals the frontend (browser oracle)', { skip: unava
         continue;
       }
       const fixture = oracleFixturePath(entry.name);
-      if (!existsSync(fixture) || realDifferences(diffPrompts(JSON.parse(readFileSync(fixture, 'utf8')), oracle, runtimeOnly)).length) {
+      if (!existsSync(fixture) || realDifferences(diffPrompts(JSON.parse(readFileSync(fixture, 'utf8')), oracle, tally.runtimeInputs)).length) {
         staleFixtures.push(entry.name);
       }
-      let native: Record<string, unknown>;
-      try {
-        native = convertWorkflow(entry.workflow as UiWorkflow, definitions, parityConvertOptions());
-      } catch (error) {
-        nativeFailures.push(`${entry.name}: ${(error as Error).message.split('\n')[0]}`);
-        continue;
-      }
-      const all = diffPrompts(native, oracle, runtimeOnly);
-      const { known, unexplained: differences } = splitKnownDifferences(entry.name, realDifferences(all));
-      for (const d of known) knownDifferences.push(`${entry.name}: ${formatDifference(d)}`);
-      if (all.some((d) => d.runtimeOnly)) knownRuntimeOnly.push(`${entry.name}: ${all.filter((d) => d.runtimeOnly).map((d) => `${d.node}.${d.where.slice(7)}`).join(', ')}`);
-      if (differences.length === 0) {
-        if (known.length) knownOnly++;
-        else equal++;
-        continue;
-      }
-      mismatches.push(
-        `${entry.name} (${differences.length} difference${differences.length > 1 ? 's' : ''})\n${differences
-          .slice(0, 6)
-          .map((d) => `    ${formatDifference(d)}`)
-          .join('\n')}`,
-      );
+      tally.compare(entry, oracle);
     }
+    const { mismatches, nativeFailures, knownDifferences, knownOnly, equal } = tally;
+    const knownRuntimeOnly = tally.runtimeOnly;
     const compared = entries.length - oracleFailures.length;
     const summary =
       `parity: ${compared} compared, ${equal} equal (${knownRuntimeOnly.length} of them apart from runtime-only inputs), ${knownOnly} equal but for known differences (${knownDifferences.length} inputs, test/workflow/known-differences.ts), ${mismatches.length} mismatched, ${nativeFailures.length} native failures, ` +
