@@ -1,3 +1,4 @@
+import type { ServerPaths } from '../server/options.js';
 import type { Readable } from 'node:stream';
 
 /** Where an image or mask goes through ComfyUI's upload routes. */
@@ -86,20 +87,15 @@ export interface UploadClient {
   models?(): Promise<string[]>;
 }
 
-/** The folders of a managed ComfyUI (structurally the same as src/server's ServerPaths). */
-export interface AssetServerPaths {
-  comfyuiPath: string;
-  baseDirectory: string;
-  inputDirectory: string;
-  outputDirectory: string;
-  tempDirectory: string;
-  userDirectory: string;
-  /** extra_model_paths yaml files passed with --extra-model-paths-config, in order. */
-  extraModelPaths: string[];
+/**
+ * The folders of a managed ComfyUI: src/server's ServerPaths, where the instance folder may be
+ * unknown (a store recovering another process's journal) and a --models-directory may be given.
+ */
+export type AssetServerPaths = Omit<ServerPaths, 'instanceDirectory'> & {
   instanceDirectory?: string;
   /** --models-directory, when the server was given one (defaults to <baseDirectory>/models). */
   modelsDirectory?: string;
-}
+};
 
 export interface AssetStoreOptions {
   client: UploadClient;

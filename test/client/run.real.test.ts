@@ -17,6 +17,7 @@ import {
 } from '../../src/errors.js';
 import { ComfyClient, type PromptGraph, type RunEvent } from '../../src/client/index.js';
 import { realSkip, startRealComfy, type RealComfy } from './real-comfy.js';
+import { waitForEvent } from './wait-for-event.js';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -28,17 +29,6 @@ const saveImage = (color: number, prefix = 'client-test'): PromptGraph => ({
 const slow = (steps: number, delayMs: number, sendPreview = false): PromptGraph => ({
   '1': { class_type: 'ComfyConnectorSlowCounter', inputs: { steps, delay_ms: delayMs, send_preview: sendPreview } },
 });
-
-function waitFor(events: RunEvent[], type: RunEvent['type']): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (events.some((e) => e.type === type)) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 20);
-  });
-}
 
 describe('ComfyClient against real ComfyUI', { skip: realSkip, timeout: 300_000 }, () => {
   let comfy: RealComfy;
@@ -188,7 +178,7 @@ describe('ComfyClient against real ComfyUI', { skip: realSkip, timeout: 300_000 
   test('a run whose socket drops mid-run still resolves', async () => {
     const events: RunEvent[] = [];
     const pending = client.run(slow(15, 100), { onEvent: (e) => events.push(e) });
-    await waitFor(events, 'started');
+    await waitForEvent(events, 'started');
     (client as unknown as { socket: { recycle(): void } }).socket.recycle();
     const dropped = events.length;
     const result = await pending;
@@ -216,11 +206,11 @@ describe('ComfyClient against real ComfyUI', { skip: realSkip, timeout: 300_000 
     const aController = new AbortController();
     const a = client.run(slow(100, 100), { signal: aController.signal, onEvent: (e) => aEvents.push(e) });
     const aRejected = a.catch((e: unknown) => e);
-    await waitFor(aEvents, 'started');
+    await waitForEvent(aEvents, 'started');
     const bEvents: RunEvent[] = [];
     const bController = new AbortController();
     const b = client.run(slow(3, 10), { signal: bController.signal, onEvent: (e) => bEvents.push(e) }).catch((e: unknown) => e);
-    await waitFor(bEvents, 'queued');
+    await waitForEvent(bEvents, 'queued');
     const bQueued = bEvents.find((e) => e.type === 'queued');
     assert.ok(bQueued?.type === 'queued' && bQueued.position === 0);
     bController.abort();
@@ -242,7 +232,7 @@ describe('ComfyClient against real ComfyUI', { skip: realSkip, timeout: 300_000 
   test('someone else interrupting our prompt rejects with InterruptedError', async () => {
     const events: RunEvent[] = [];
     const run = client.run(slow(100, 100), { onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
-    await waitFor(events, 'executing');
+    await waitForEvent(events, 'executing');
     await client.interrupt();
     const error = await run;
     assert.ok(error instanceof InterruptedError, String(error));
@@ -262,7 +252,7 @@ describe('ComfyClient against real ComfyUI', { skip: realSkip, timeout: 300_000 
     const runs = [client.run(slow(100, 100), { onEvent: (e) => events.push(e) }), client.run(slow(100, 100))].map((p) =>
       p.catch((e: unknown) => e),
     );
-    await waitFor(events, 'started');
+    await waitForEvent(events, 'started');
     const crash = new Error('server crashed');
     client.failAll(crash);
     const outcome = await Promise.race([Promise.all(runs), new Promise((r) => setTimeout(() => r('still waiting'), 1000))]);
@@ -278,7 +268,7 @@ describe('ComfyClient against real ComfyUI', { skip: realSkip, timeout: 300_000 
     try {
       const events: RunEvent[] = [];
       const run = fragile.run(slow(200, 100), { onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
-      await waitFor(events, 'executing');
+      await waitForEvent(events, 'executing');
       comfy.kill();
       const error = await run;
       assert.ok(error instanceof ConnectionLostError, String(error));

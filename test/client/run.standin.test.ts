@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { CancelledError, ConnectionLostError, WorkerStalledError } from '../../src/errors.js';
 import { ComfyClient, type PromptGraph, type RunEvent } from '../../src/client/index.js';
 import { startStandin, type StartedTarget } from '../helpers/targets.js';
+import { waitForEvent } from './wait-for-event.js';
 
 const saveImage = (color: number): PromptGraph => ({
   '1': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color } },
@@ -20,17 +21,6 @@ const slow = (steps: number, delayMs: number): PromptGraph => ({
 async function setFaults(url: string, faults: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${url}/__standin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
   assert.equal(res.status, 200);
-}
-
-function waitFor(events: RunEvent[], type: RunEvent['type']): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (events.some((e) => e.type === type)) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 10);
-  });
 }
 
 describe('ComfyClient against the stand-in', { timeout: 120_000 }, () => {
@@ -86,11 +76,11 @@ describe('ComfyClient against the stand-in', { timeout: 120_000 }, () => {
     const aEvents: RunEvent[] = [];
     const a = new AbortController();
     const runA = client.run(slow(100, 50), { signal: a.signal, onEvent: (e) => aEvents.push(e) }).catch((e: unknown) => e);
-    await waitFor(aEvents, 'started');
+    await waitForEvent(aEvents, 'started');
     const b = new AbortController();
     const bEvents: RunEvent[] = [];
     const runB = client.run(saveImage(5), { signal: b.signal, onEvent: (e) => bEvents.push(e) }).catch((e: unknown) => e);
-    await waitFor(bEvents, 'queued');
+    await waitForEvent(bEvents, 'queued');
     b.abort();
     const bError = await runB;
     assert.ok(bError instanceof CancelledError && bError.stage === 'queued', String(bError));
