@@ -1,4 +1,4 @@
-import { ComfyError } from '../errors.js';
+import { errorCode, failurePolicy } from '../error-policy.js';
 
 /**
  * The CLI's exit codes. Scripts branch on these, so they are part of the public contract:
@@ -19,37 +19,9 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-const BY_CODE: Record<string, ExitCode> = {
-  COMFY_CLI_USAGE: EXIT.usage,
-  COMFY_VALIDATION: EXIT.validation,
-  COMFY_BAD_OVERRIDE: EXIT.validation,
-  COMFY_INVALID_WORKFLOW: EXIT.validation,
-  COMFY_UNKNOWN_NODE_TYPE: EXIT.validation,
-  COMFY_EXECUTION: EXIT.execution,
-  COMFY_INTERRUPTED: EXIT.execution,
-  COMFY_TIMEOUT: EXIT.timeout,
-  COMFY_NOT_FOUND: EXIT.server,
-  COMFY_PYTHON_UNUSABLE: EXIT.server,
-  COMFY_BAD_ARGUMENTS: EXIT.server,
-  COMFY_PORT_IN_USE: EXIT.server,
-  COMFY_SERVER_CRASHED: EXIT.server,
-  COMFY_CONNECTION_LOST: EXIT.server,
-  // A worker thread that stopped draining the queue is a dead server in all but name.
-  COMFY_WORKER_STALLED: EXIT.server,
-  COMFY_UPLOAD: EXIT.upload,
-  COMFY_UNSAFE_PATH: EXIT.upload,
-  COMFY_UNKNOWN_FOLDER: EXIT.upload,
-  COMFY_REMOTE_UNSUPPORTED: EXIT.upload,
-  COMFY_CANCELLED: EXIT.cancelled,
-};
-
-/** The exit code for an error: by its stable `code`; anything unforeseen is 1. */
+/** The exit code for an error: by its stable `code` (src/error-policy.ts); anything unforeseen is 1. */
 export function exitCodeFor(error: unknown): ExitCode {
-  const code = errorCode(error);
-  if (code === undefined) return EXIT.unexpected;
-  // Every start failure (COMFY_START_FAILED, COMFY_START_TIMEOUT, ...) means the server never served.
-  if (code.startsWith('COMFY_START_')) return EXIT.server;
-  return BY_CODE[code] ?? EXIT.unexpected;
+  return failurePolicy(error).exitCode as ExitCode;
 }
 
 /** Of several failures, the one the batch exits with: the highest code, so any failure shows. */
@@ -59,14 +31,7 @@ export function worstExitCode(codes: Iterable<number>): number {
   return worst;
 }
 
-export function errorCode(error: unknown): string | undefined {
-  if (error instanceof ComfyError) return error.code;
-  // Errors from a second copy of the library (or a plain object in JSON) still carry a code.
-  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string' && error.code.startsWith('COMFY_')) {
-    return error.code;
-  }
-  return undefined;
-}
+export { errorCode };
 
 /** The table printed after `--help` and copied into docs/cli.md and the README. */
 export const EXIT_CODES_HELP = `Exit codes:
