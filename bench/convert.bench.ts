@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { convertWorkflow, NodeDefinitions, type UiWorkflow } from '../src/workflow/index.js';
+import { convertWorkflow, NodeDefinitions, SUPPORTED_FRONTEND_VERSIONS, type UiWorkflow } from '../src/workflow/index.js';
 import { findDefinitionsFile, loadCorpus, type CorpusEntry } from '../test/workflow/corpus.js';
 
 export interface BenchWorkflows {
@@ -35,6 +35,8 @@ export interface ConvertBenchResult {
   slowest: { name: string; medianMs: number; nodes: number };
   /** Building every class layout once (what the first conversion would otherwise pay). */
   precomputeMs: number;
+  /** The same corpus converted following each frontend version (frontendVersion option), medians in ms. */
+  byVersion: Array<{ version: string; medianMs: number; p99Ms: number }>;
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -65,10 +67,22 @@ export function benchConvert(runsPerWorkflow = 10): ConvertBenchResult {
     if (median > slowest.medianMs) slowest = { name: entry.name, medianMs: median, nodes: workflow.nodes.length };
   }
   all.sort((a, b) => a - b);
+  const byVersion = SUPPORTED_FRONTEND_VERSIONS.map((version) => {
+    const samples: number[] = [];
+    for (const entry of workflows) {
+      for (let i = 0; i < Math.max(1, Math.floor(runsPerWorkflow / 2)); i++) {
+        const start = performance.now();
+        convertWorkflow(entry.workflow as UiWorkflow, definitions, { random: () => 0.5, frontendVersion: version });
+        samples.push(performance.now() - start);
+      }
+    }
+    samples.sort((a, b) => a - b);
+    return { version, medianMs: quantile(samples, 0.5), p99Ms: quantile(samples, 0.99) };
+  });
   return {
     workflows: workflows.length, skipped, runsPerWorkflow,
     medianMs: quantile(all, 0.5), p99Ms: quantile(all, 0.99), maxMs: all.at(-1) ?? NaN,
-    slowest, precomputeMs,
+    slowest, precomputeMs, byVersion,
   };
 }
 
@@ -77,6 +91,7 @@ export function reportConvert(r: ConvertBenchResult): void {
   console.log(`  median ${r.medianMs.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, max ${r.maxMs.toFixed(3)} ms`);
   console.log(`  slowest: ${r.slowest.name} (${r.slowest.nodes} root nodes) median ${r.slowest.medianMs.toFixed(3)} ms`);
   console.log(`  precomputing all class layouts once: ${r.precomputeMs.toFixed(1)} ms`);
+  for (const v of r.byVersion) console.log(`  following frontend ${v.version}: median ${v.medianMs.toFixed(3)} ms, p99 ${v.p99Ms.toFixed(3)} ms`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) reportConvert(benchConvert());

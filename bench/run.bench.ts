@@ -9,16 +9,14 @@
  *   comfyui-sdk:  new CallWrapper(api, new PromptBuilder(prompt, [], ['out'])).run().
  *
  * Rounds are interleaved (the order rotates every round) so drift in server load hits every
- * contestant alike. Targets: the stand-in (test/standin/main.ts) when it exists, else the in-process
- * fake of test/client; real ComfyUI when COMFYUI_PATH and COMFYUI_PYTHON are set.
+ * contestant alike. Targets: the stand-in (test/standin/main.ts); real ComfyUI when COMFYUI_PATH and
+ * COMFYUI_PYTHON are set.
  * Run directly: node --import tsx bench/run.bench.ts  (BENCH_ROUNDS=50 to change the rounds).
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { ComfyClient, type PromptGraph } from '../src/client/index.js';
-import { startFakeComfy } from '../test/client/fake-comfy.js';
 import { realSkip, startRealComfy } from '../test/client/real-comfy.js';
 import { startStandin } from '../test/helpers/targets.js';
 
@@ -165,20 +163,11 @@ export async function benchRun(options: { rounds?: number; warmup?: number; real
   const warmup = options.warmup ?? 3;
   const rows: BenchRow[] = [];
 
-  const standin = existsSync(new URL('../test/standin/main.ts', import.meta.url)) ? await startStandin() : undefined;
-  if (standin) {
-    try {
-      rows.push(...(await benchTarget('stand-in', standin.url, rounds, warmup)));
-    } finally {
-      await standin.stop();
-    }
-  } else {
-    const fake = await startFakeComfy();
-    try {
-      rows.push(...(await benchTarget('in-process fake', fake.url, rounds, warmup)));
-    } finally {
-      await fake.close();
-    }
+  const standin = await startStandin();
+  try {
+    rows.push(...(await benchTarget('stand-in', standin.url, rounds, warmup)));
+  } finally {
+    await standin.stop();
   }
 
   if ((options.real ?? true) && !realSkip) {

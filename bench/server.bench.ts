@@ -4,13 +4,18 @@
 //   start  — ComfyServer.start(): folder, port, spawn + watchdog beside it, ready line, GET /system_stats 200
 //   stop   — ComfyServer.stop(): SIGINT to the group until it is empty, watchdog reaped, folder removed
 // plus the watchdog's own cost on the start path: the synchronous spawn of /bin/sh beside ComfyUI.
+// Fast start (real ComfyUI only; docs/fast-start.md), side by side in one run, rounds interleaved:
+//   cold   — ComfyServer.start() with startMode 'cold': spawn → ready (GET /system_stats 200)
+//   fork   — ComfyServer.start() forked from a shared Preloader: fork request → ready
+//   preload — the Preloader's one-off cost: spawn → imports and precompile done
 // Run: node --import tsx bench/server.bench.ts [--rounds N] [--verbose]
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ComfyServer, matchReadyLine, pickFreePort } from '../src/server/index.js';
+import { ComfyServer, matchReadyLine, pickFreePort, Preloader } from '../src/server/index.js';
 import { needsCpuFlag } from '../src/server/device.js';
 import { terminateGroup } from '../src/server/process-group.js';
 import { spawnWatchdog } from '../src/server/watchdog.js';
@@ -32,8 +37,23 @@ export interface ServerBenchRow {
   stopMs: number;
 }
 
+export interface ForkBenchRow {
+  rounds: number;
+  coldMs: number;
+  forkMs: number;
+  /** coldMs / forkMs. */
+  speedup: number;
+  forkStopMs: number;
+  /** The preload, once: spawn → ready as seen from Node, and the imports + precompile inside Python. */
+  preloadMs: number;
+  preloadImportMs: number;
+  imported: number;
+  compiled: number;
+}
+
 export interface ServerBenchResult {
   rows: ServerBenchRow[];
+  fork?: ForkBenchRow;
   /** The synchronous spawn() of the sh watchdog (what start() waits for of it), median ms. */
   watchdog: { spawnMs: number };
 }
@@ -45,6 +65,8 @@ interface Target {
   rounds: number;
   python?: string;
   comfyuiPath?: string;
+  /** ComfyUI makes <base>/user at start: the bench gives real servers a folder of its own instead. */
+  userDirectory?: string;
 }
 
 const median = (values: number[]) => {
@@ -60,6 +82,7 @@ async function bareReady(target: Target): Promise<number> {
   const port = await pickFreePort('127.0.0.1');
   const argv = [...target.base, '--listen', '127.0.0.1', '--port', String(port), '--temp-directory', dir, '--database-url', `sqlite:///${join(dir, 'comfyui.db')}`];
   if (needsCpuFlag('auto')) argv.push('--cpu');
+  if (target.userDirectory) argv.push('--user-directory', target.userDirectory);
   const t0 = now();
   const child = spawn(argv[0] as string, argv.slice(1), { cwd: target.cwd, detached: true, env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -95,17 +118,10 @@ async function managed(target: Target): Promise<{ startMs: number; readyLineMs: 
   };
   const server = new ComfyServer(
     target.comfyuiPath
-      ? { comfyuiPath: target.comfyuiPath, logs, pickPort, ...(target.python ? { python: target.python } : {}) }
+      ? { comfyuiPath: target.comfyuiPath, logs, pickPort, ...(target.python ? { python: target.python } : {}), ...(target.userDirectory ? { userDirectory: target.userDirectory } : {}) }
       : { command: target.base, logs, pickPort },
   );
-  const t0 = now();
-  try {
-    await server.start();
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-  const startMs = now() - t0;
+  const { startedAt: t0, ms: startMs } = await timedStart(server);
   const t1 = now();
   await server.stop();
   return { startMs, readyLineMs: readyLineAt - t0, prepareMs: portAt - t0, stopMs: now() - t1 };
@@ -130,14 +146,54 @@ async function watchdogCost(rounds: number): Promise<number> {
   return median(times);
 }
 
-export async function benchServer(options: { rounds?: number; realRounds?: number; verbose?: boolean; log?: (line: string) => void } = {}): Promise<ServerBenchResult> {
+/** Cold and forked starts of real ComfyUI, interleaved, after one preload. */
+async function forkBench(target: Target, rounds: number, log: ((line: string) => void) | undefined): Promise<ForkBenchRow> {
+  const base = { comfyuiPath: target.comfyuiPath!, ...(target.python ? { python: target.python } : {}) };
+  const preloader = new Preloader(base);
+  try {
+    const info = await preloader.start();
+    log?.(`  preload: ${info.readyMs.toFixed(0)} ms (${info.imported.length} modules imported, ${info.failed.length} absent, ${info.compiled} files compiled, ${info.threads} OS threads)`);
+    const cold: number[] = [];
+    const forked: number[] = [];
+    const stops: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      for (const mode of ['cold', 'fork'] as const) {
+        const server = new ComfyServer({ ...base, ...(target.userDirectory ? { userDirectory: target.userDirectory } : {}), ...(mode === 'fork' ? { preloader } : { startMode: 'cold' as const }) });
+        const { ms } = await timedStart(server);
+        if (mode === 'fork' && server.startedBy !== 'fork') throw new Error(`the forked start fell back to cold: ${server.logTail().filter((l) => l.startsWith('[comfy-connector]')).join(' ')}`);
+        (mode === 'cold' ? cold : forked).push(ms);
+        const t1 = now();
+        await server.stop();
+        if (mode === 'fork') stops.push(now() - t1);
+        log?.(`  round ${i + 1}: ${mode} start() ${ms.toFixed(0)} ms, stop() ${(now() - t1).toFixed(0)} ms`);
+      }
+    }
+    return {
+      rounds,
+      coldMs: median(cold),
+      forkMs: median(forked),
+      speedup: median(cold) / median(forked),
+      forkStopMs: median(stops),
+      preloadMs: info.readyMs,
+      preloadImportMs: info.importMs,
+      imported: info.imported.length,
+      compiled: info.compiled,
+    };
+  } finally {
+    await preloader.close();
+  }
+}
+
+export async function benchServer(options: { rounds?: number; realRounds?: number; forkRounds?: number; verbose?: boolean; log?: (line: string) => void } = {}): Promise<ServerBenchResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const targets: Target[] = [
     { name: 'stand-in', base: [process.execPath, '--import', 'tsx', join(ROOT, 'test', 'standin', 'main.ts')], cwd: ROOT, rounds: options.rounds ?? 3 },
   ];
   const { COMFYUI_PATH, COMFYUI_PYTHON } = process.env;
   if (COMFYUI_PATH && COMFYUI_PYTHON) {
-    targets.push({ name: 'real ComfyUI', base: [COMFYUI_PYTHON, join(COMFYUI_PATH, 'main.py')], cwd: COMFYUI_PATH, rounds: options.realRounds ?? 2, python: COMFYUI_PYTHON, comfyuiPath: COMFYUI_PATH });
+    const userDirectory = mkdtempSync(join(tmpdir(), 'comfy-bench-user-'));
+    process.once('exit', () => rmSync(userDirectory, { recursive: true, force: true }));
+    targets.push({ name: 'real ComfyUI', base: [COMFYUI_PYTHON, join(COMFYUI_PATH, 'main.py')], cwd: COMFYUI_PATH, rounds: options.realRounds ?? 2, python: COMFYUI_PYTHON, comfyuiPath: COMFYUI_PATH, userDirectory });
   } else {
     log('COMFYUI_PATH/COMFYUI_PYTHON not set: real ComfyUI skipped');
   }
@@ -176,17 +232,36 @@ export async function benchServer(options: { rounds?: number; realRounds?: numbe
   }
 
   const watchdog: ServerBenchResult['watchdog'] = { spawnMs: await watchdogCost(9) };
+  const real = targets.find((target) => target.comfyuiPath);
+  const fork = real ? await forkBench(real, options.forkRounds ?? 3, options.verbose ? log : undefined) : undefined;
 
   const fmt = (ms: number) => `${ms.toFixed(0)} ms`.padStart(9);
   log('target        rounds  bare→ready  start()  overhead  (to ready line + /system_stats)  pre-spawn   stop()');
   for (const r of rows) log(`${r.target.padEnd(14)}${String(r.rounds).padStart(6)} ${fmt(r.bareReadyMs)} ${fmt(r.startMs)} ${fmt(r.overheadMs)}   (${fmt(r.toReadyLineOverheadMs)} + ${fmt(r.readyCheckMs)})  ${fmt(r.prepareMs)} ${fmt(r.stopMs)}`);
   log(`watchdog (/bin/sh) spawn() on the start path: ${watchdog.spawnMs.toFixed(1)} ms median`);
-  return { rows, watchdog };
+  if (fork) {
+    log('');
+    log('fast start, real ComfyUI   rounds  cold start()  forked start()  speed-up  forked stop()  | preload once: spawn→ready (imports+precompile)');
+    log(`${'startMode cold vs fork'.padEnd(26)}${String(fork.rounds).padStart(7)} ${fmt(fork.coldMs).padStart(13)} ${fmt(fork.forkMs).padStart(15)} ${`${fork.speedup.toFixed(1)}×`.padStart(9)} ${fmt(fork.forkStopMs).padStart(14)}  | ${fmt(fork.preloadMs)} (${fmt(fork.preloadImportMs).trim()}; ${fork.imported} modules, ${fork.compiled} files)`);
+  }
+  return { rows, watchdog, ...(fork ? { fork } : {}) };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const i = process.argv.indexOf('--rounds');
   const rounds = i > 0 ? Number(process.argv[i + 1]) : undefined;
   const verbose = process.argv.includes('--verbose');
-  await benchServer({ ...(rounds ? { rounds, realRounds: rounds } : {}), verbose });
+  await benchServer({ ...(rounds ? { rounds, realRounds: rounds, forkRounds: rounds } : {}), verbose });
+}
+
+/** Milliseconds from start() to ready; a server that fails to start is stopped before the error goes on. */
+async function timedStart(server: ComfyServer): Promise<{ startedAt: number; ms: number }> {
+  const t0 = now();
+  try {
+    await server.start();
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return { startedAt: t0, ms: now() - t0 };
 }

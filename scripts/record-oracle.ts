@@ -4,8 +4,9 @@
  *
  *   node --import tsx scripts/record-oracle.ts                 # starts the stand-in with the frontend
  *   node --import tsx scripts/record-oracle.ts --url http://127.0.0.1:8188   # a server you started
+ *   node --import tsx scripts/record-oracle.ts --frontend 1.58.1             # another frontend (.cache/py-1.58.1)
  *
- * Writes test/fixtures/oracle-1.48.7/prompts/<origin>__<name>.json (the prompt, pretty-printed) and
+ * Writes test/fixtures/oracle-<version>/prompts/<origin>__<name>.json (the prompt, pretty-printed) and
  * meta.json (versions, options, and per workflow: ok, skipped with the missing types, or the error).
  * Needs chromium (/usr/bin/chromium) and `bash scripts/setup-oracle.sh` first.
  */
@@ -15,16 +16,18 @@ import { parseArgs } from 'node:util';
 import { BrowserConverter } from '../src/workflow/browser.js';
 import { loadCorpus, parityConvertOptions, PARITY_NOW } from '../test/workflow/corpus.js';
 import { fetchObjectInfo, startOracleServer } from '../test/workflow/oracle-server.js';
-import { ORACLE_FIXTURE_DIR, oracleFixtureName } from '../test/workflow/parity-fixture.js';
+import { oracleFixtureDir, oracleFixtureName } from '../test/workflow/parity-fixture.js';
+import { DEFAULT_FRONTEND_VERSION } from '../test/workflow/corpus.js';
 
-const { values } = parseArgs({ options: { url: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { url: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' }, frontend: { type: 'string' } } });
+const frontend = values.frontend ?? DEFAULT_FRONTEND_VERSION;
 
-const server = values.url ? undefined : await startOracleServer();
+const server = values.url ? undefined : await startOracleServer(frontend);
 const url = values.url ?? server!.url;
 // The definitions the oracle's frontend saw, so whoever compares against these prompts uses the same.
 const definitions = await fetchObjectInfo(url);
 const corpus = loadCorpus(definitions);
-const outDir = values.out ?? ORACLE_FIXTURE_DIR;
+const outDir = values.out ?? oracleFixtureDir(frontend);
 const converter = new BrowserConverter({ url });
 // Ctrl-C must not leave the stand-in or chromium behind.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -36,6 +39,7 @@ const results: Record<string, unknown> = {};
 const started = Date.now();
 try {
   const info = await converter.start();
+  if (!values.url && info.frontendVersion !== frontend) throw new Error(`asked for frontend ${frontend}, the page runs ${info.frontendVersion}`);
   if (!values.only) rmSync(join(outDir, 'prompts'), { recursive: true, force: true });
   mkdirSync(join(outDir, 'prompts'), { recursive: true });
   if (!values.only) writeFileSync(join(outDir, 'object_info.json'), `${JSON.stringify(definitions)}\n`);

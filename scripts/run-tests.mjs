@@ -4,6 +4,8 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { closingLines, summariseTap } from './tap-summary.mjs';
+import { guardCheckout } from './checkout-guard.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -28,6 +30,7 @@ if (files.length === 0) {
 }
 mkdirSync(join(root, '.cache'), { recursive: true });
 const tap = join(root, '.cache', `test-results-${process.pid}.tap`);
+const checkout = guardCheckout(process.env.COMFYUI_PATH);
 const result = spawnSync(
   process.execPath,
   [
@@ -38,9 +41,11 @@ const result = spawnSync(
   ],
   { cwd: root, stdio: 'inherit' },
 );
-// One plain closing line that any CI reader understands, taken from the TAP summary.
-const summary = readFileSync(tap, 'utf8');
+// One plain closing line that any CI reader understands, taken from the TAP output: every skip
+// (whole suites included, which node's own count leaves out) is listed with its reason first.
+const summary = summariseTap(readFileSync(tap, 'utf8'));
 rmSync(tap, { force: true });
-const count = (key) => Number(summary.match(new RegExp(`^# ${key} (\\d+)$`, 'm'))?.[1] ?? 0);
-console.log(`${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
-process.exit(result.status ?? 1);
+for (const line of closingLines(summary)) console.log(line);
+const leftovers = checkout.check();
+for (const line of leftovers) console.error(line);
+process.exit(leftovers.length ? 1 : (result.status ?? 1));

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the browser oracle needs, without ComfyUI itself:
 #   - the real ComfyUI frontend (its static folder is served by the stand-in via --front-end-root),
+#     1.48.7 (what ComfyUI v0.33.0 pins) into .cache/py and 1.58.1 (the newest on PyPI) into
+#     .cache/py-1.58.1, so parity is proved against both,
 #   - the workflow templates that make up most of the parity corpus.
-# Into .cache/py with `pip install --target`, so nothing touches the system's site-packages.
+# With `pip install --target`, so nothing touches the system's site-packages.
 # Idempotent: when the pinned versions are already there, it returns at once.
 #
 # Chromium itself is Debian's (`apt-get install -y chromium`, /usr/bin/chromium); this script only
@@ -10,6 +12,8 @@
 set -euo pipefail
 
 FRONTEND_VERSION=1.48.7
+# Further frontends, each in its own folder ($target-<version>): parity is checked per version.
+EXTRA_FRONTEND_VERSIONS="1.58.1"
 TEMPLATES_VERSION=0.11.41
 # The templates meta-package pins its parts; only core (the manifest) and json (the workflows) are
 # needed for conversion, the media packages (~400 MB of preview images) are not.
@@ -47,6 +51,27 @@ else
     exit 1
   fi
 fi
+
+for version in $EXTRA_FRONTEND_VERSIONS; do
+  extra="$target-$version"
+  if [ -d "$extra/comfyui_frontend_package-$version.dist-info" ] \
+    && [ -f "$extra/comfyui_frontend_package/static/index.html" ]; then
+    echo "setup-oracle: frontend $version already in $extra"
+    continue
+  fi
+  if [ -z "$python" ]; then
+    echo "setup-oracle: no python3 found; install Python 3 with pip, or set PYTHON" >&2
+    exit 1
+  fi
+  mkdir -p "$extra"
+  echo "setup-oracle: installing frontend $version into $extra"
+  "$python" -m pip install --quiet --disable-pip-version-check --no-deps --upgrade --target "$extra" \
+    "comfyui-frontend-package==$version"
+  if [ ! -f "$extra/comfyui_frontend_package/static/index.html" ]; then
+    echo "setup-oracle: the frontend's static folder is missing after install ($extra/comfyui_frontend_package/static)" >&2
+    exit 1
+  fi
+done
 
 browser="${CHROMIUM_PATH:-/usr/bin/chromium}"
 if [ -x "$browser" ]; then

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { ComfyServer, type ServerOptions } from './server/index.js';
+import { access, constants, readFile } from 'node:fs/promises';
+import { ComfyServer, describeLocation, locateComfyUI, type ServerOptions } from './server/index.js';
 import { ComfyClient, type RunEvent, type RunResult } from './client/index.js';
 import {
   applyOverrides,
   BrowserConverter,
   convertWorkflow,
+  detectFrontendVersion,
   isApiPrompt,
   isUiWorkflow,
   NodeDefinitions,
@@ -14,7 +15,8 @@ import {
   type UiWorkflow,
 } from './workflow/index.js';
 import { AssetStore, type AssetStoreOptions, type UploadClient, type UploadedItem, type UploadItem } from './assets/index.js';
-import { ComfyError, ConnectorClosedError, OverrideError, ServerCrashedError } from './errors.js';
+import { UrlAssets, type RunAssetOptions, type SourceSettings, type StoredRunResult, type UploadDataOptions } from './assets/url-assets.js';
+import { ComfyError, ConnectorClosedError, FileNotReadableError, OverrideError, ServerCrashedError } from './errors.js';
 
 /** How long a refused request waits for the managed process's exit to be noticed. */
 const CRASH_NOTICE_MS = 1000;
@@ -26,6 +28,13 @@ export interface CreateOptions extends ServerOptions {
   browserPath?: string;
   /** Where the ephemeral-upload journal lives. Default: inside the ComfyUI user folder. */
   journalPath?: string;
+  /**
+   * Where the one line saying which ComfyUI is used, and why, goes ("using ComfyUI at X (from
+   * comfy-cli's default workspace)"). Default 'stderr'.
+   */
+  notices?: 'stderr' | 'silent' | ((line: string) => void);
+  /** Sources by URL (fetch policy, credentials, limits), the model cache, models to fetch before ready. */
+  sources?: SourceSettings;
 }
 
 export interface ConnectOptions {
@@ -33,14 +42,16 @@ export interface ConnectOptions {
   headers?: Record<string, string>;
   conversion?: ConversionMode;
   browserPath?: string;
+  /** Sources by URL (fetch policy, credentials, limits). */
+  sources?: SourceSettings;
 }
 
 export type ConversionMode = 'native' | 'browser';
 
-export interface RunWorkflowOptions {
+export interface RunWorkflowOptions extends RunAssetOptions {
   /** Input values by "<node id or title>.<input>", e.g. { 'KSampler.seed': 42, '6.text': 'a cat' }. */
   overrides?: Record<string, unknown>;
-  /** Files for image inputs, uploaded as ephemeral for this run and removed when it ends. */
+  /** Files for image inputs (path, http(s)/s3 URL or bytes), uploaded as ephemeral for this run and removed when it ends. */
   inputs?: Record<string, string | Buffer>;
   /** Milliseconds; the prompt is cancelled on the server when it runs out. */
   timeout?: number;
@@ -63,10 +74,13 @@ export class ComfyConnector {
   #client: ComfyClient;
   readonly #assetOptions: Omit<AssetStoreOptions, 'client'>;
   readonly #assets: AssetStore;
+  readonly #urlAssets: UrlAssets;
   readonly #conversion: ConversionMode;
   readonly #browserPath: string | undefined;
   readonly #headers: Record<string, string> | undefined;
   #definitions: NodeDefinitions | undefined;
+  /** The frontend version the server serves, read once (native conversion reproduces that frontend's prompt). */
+  #frontendVersion: Promise<string | undefined> | undefined;
   #browser: BrowserConverter | undefined;
   #closing: Promise<void> | undefined;
 
@@ -77,8 +91,10 @@ export class ComfyConnector {
     conversion?: ConversionMode | undefined;
     browserPath?: string | undefined;
     headers?: Record<string, string> | undefined;
+    sources?: SourceSettings | undefined;
   }) {
     this.server = parts.server;
+    this.#urlAssets = new UrlAssets(parts.sources);
     this.#client = parts.client;
     this.#assetOptions = {
       ...parts.assetOptions,
@@ -112,7 +128,11 @@ export class ComfyConnector {
 
   /** Starts a managed ComfyUI that is not the singleton: as many as you like (e.g. one per GPU). */
   static async launch(options: CreateOptions = {}): Promise<ComfyConnector> {
-    const server = new ComfyServer(options);
+    // Without a folder (option or COMFYUI_PATH), the ComfyUI the user already has (src/server/discovery.ts).
+    const location = options.command ? undefined : locateComfyUI({ comfyuiPath: options.comfyuiPath, python: options.python });
+    for (const file of options.extraModelPaths ?? []) await checkReadable(file, 'extra_model_paths');
+    if (location) notify(options.notices, describeLocation(location));
+    const server = new ComfyServer(location ? { ...options, comfyuiPath: location.path, python: location.python } : options);
     await server.start();
     const connector = new ComfyConnector({
       server,
@@ -120,6 +140,7 @@ export class ComfyConnector {
       assetOptions: { paths: server.paths, journalPath: options.journalPath },
       conversion: options.conversion,
       browserPath: options.browserPath,
+      sources: options.sources,
     });
     server.on('exit', (info, expected) => {
       if (!expected) connector.#client.failAll(new ServerCrashedError(info));
@@ -127,6 +148,8 @@ export class ComfyConnector {
     try {
       // Whatever a crashed or SIGKILLed previous instance left behind goes first.
       await connector.#assets.recover();
+      // Models by URL (list or manifest) are in place before the connector is handed out.
+      await connector.#urlAssets.fetchModels(connector.#assets, () => { connector.#definitions = undefined; });
     } catch (error) {
       await connector.killApi();
       throw error;
@@ -144,6 +167,7 @@ export class ComfyConnector {
       conversion: options.conversion,
       browserPath: options.browserPath,
       headers: options.headers,
+      sources: options.sources,
     });
   }
 
@@ -159,7 +183,7 @@ export class ComfyConnector {
    * Queues a prompt (API format) or a workflow (UI format, converted first), follows it and resolves
    * with its history entry and output files; rejects with a typed ComfyError, never null.
    */
-  async runWorkflow(input: WorkflowInput, options: RunWorkflowOptions = {}): Promise<RunResult> {
+  async runWorkflow(input: WorkflowInput, options: RunWorkflowOptions = {}): Promise<StoredRunResult> {
     const client = await this.#ready();
     const parsed = parseWorkflowInput(await readInput(input));
     const workflow = isUiWorkflow(parsed) ? (parsed as UiWorkflow) : undefined;
@@ -174,24 +198,36 @@ export class ComfyConnector {
       if (options.inputs && runAssets) {
         const entries = Object.entries(options.inputs);
         // Every key must name a node input before anything is uploaded.
-        for (const [key] of entries) checkInputKey(key);
+        for (const [key, source] of entries) {
+          checkInputKey(key);
+          if (options.sourceKinds?.localPaths !== false) await checkLocalSource(source, 'input');
+        }
         applyOverrides(prompt, Object.fromEntries(entries.map(([key]) => [key, ''])));
         const values: Record<string, unknown> = {};
         for (const [key, source] of entries) {
           // Bytes have no name of their own; ComfyUI (PIL) reads the format from the content.
           const name = typeof source === 'string' ? {} : { name: `comfy-connector-${randomUUID()}.png` };
-          const [uploaded] = await runAssets.upload([{ source, ...name, to: 'input', ephemeral: this.server !== undefined }]);
+          // A remote ComfyUI has no route to delete an upload: its inline inputs go to temp (which
+          // ComfyUI empties at start, "name [temp]" for LoadImage) instead of piling up in input/.
+          const to = this.server ? 'input' : 'temp';
+          const [uploaded] = await this.#urlAssets.upload(runAssets, [{ source, ...name, to, ephemeral: this.server !== undefined }], {
+            kinds: options.sourceKinds,
+            onProgress: options.onTransfer,
+            signal: options.signal,
+          });
           if (uploaded) values[key] = uploaded.name;
         }
         prompt = applyOverrides(prompt, values);
       }
-      return await client.run(prompt, {
+      const release = this.#urlAssets.leaseFor(prompt); // cached models this prompt uses stay while it runs
+      const result = await client.run(prompt, {
         // Saved PNGs carry the workflow the way the frontend sends it.
         ...(workflow ? { extraData: { extra_pnginfo: { workflow } } } : {}),
         ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-      });
+      }).finally(release);
+      return await this.#urlAssets.storeRun(result, client.url, options, this.#headers);
     } catch (error) {
       throw await this.#crashInstead(error);
     } finally {
@@ -202,7 +238,8 @@ export class ComfyConnector {
   /** Converts a UI workflow into an API prompt: natively (default) or through the real frontend. */
   async getPromptFromWorkflow(
     workflow: UiWorkflow | string,
-    options: { mode?: ConversionMode } = {},
+    /** frontendVersion: whose prompt native conversion reproduces; default: what the server serves. */
+    options: { mode?: ConversionMode; frontendVersion?: string } = {},
   ): Promise<ApiPrompt> {
     const client = await this.#ready();
     const parsed = parseWorkflowInput(await readInput(workflow));
@@ -217,13 +254,16 @@ export class ComfyConnector {
       return this.#browser.convert(parsed as UiWorkflow);
     }
     this.#definitions ??= new NodeDefinitions(await client.objectInfo());
-    return convertWorkflow(parsed as UiWorkflow, this.#definitions);
+    this.#frontendVersion ??= detectFrontendVersion(this.url, this.#headers);
+    const frontendVersion = options.frontendVersion ?? (await this.#frontendVersion);
+    return convertWorkflow(parsed as UiWorkflow, this.#definitions, frontendVersion ? { frontendVersion } : {});
   }
 
   /** Puts files where ComfyUI looks for them; returns, per item, the name to use in a workflow. */
-  async uploadData(items: UploadItem | UploadItem[]): Promise<UploadedItem[]> {
+  async uploadData(items: UploadItem | UploadItem[], options: UploadDataOptions = {}): Promise<UploadedItem[]> {
     await this.#ready();
-    return this.#assets.upload(Array.isArray(items) ? items : [items]);
+    if (options.kinds?.localPaths !== false) for (const item of Array.isArray(items) ? items : [items]) await checkLocalSource(item?.source, 'upload source');
+    return this.#urlAssets.upload(this.#assets, Array.isArray(items) ? items : [items], { ...options, onModelsChanged: () => { this.#definitions = undefined; } });
   }
 
   /**
@@ -307,5 +347,28 @@ async function readInput(input: WorkflowInput): Promise<unknown> {
   if (typeof input !== 'string') return input;
   const text = input.trimStart();
   if (text.startsWith('{') || text.startsWith('[')) return text;
-  return readFile(input, 'utf8');
+  try {
+    return await readFile(input, 'utf8');
+  } catch (error) {
+    throw FileNotReadableError.from(input, 'workflow', error);
+  }
+}
+
+async function checkReadable(file: string, role: string): Promise<void> {
+  try {
+    await access(file, constants.R_OK);
+  } catch (error) {
+    throw FileNotReadableError.from(file, role, error);
+  }
+}
+
+/** A path source must exist before anything is uploaded; URLs, bytes and streams are checked where they are read. */
+async function checkLocalSource(source: unknown, role: string): Promise<void> {
+  if (typeof source === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) await checkReadable(source, role);
+}
+
+function notify(mode: CreateOptions['notices'], line: string): void {
+  if (mode === 'silent') return;
+  if (typeof mode === 'function') mode(line);
+  else process.stderr.write(`comfy-connector: ${line}\n`);
 }

@@ -43,6 +43,8 @@ const POLICY: Record<FailureClass, FailurePolicy> = {
 
 const CLASS_BY_CODE: Record<string, FailureClass> = {
   COMFY_CLI_USAGE: 'usage',
+  // A file the caller named is missing: the command or call is wrong, like a malformed flag.
+  COMFY_FILE_UNREADABLE: 'usage',
   COMFY_VALIDATION: 'invalid',
   COMFY_BAD_OVERRIDE: 'invalid',
   COMFY_INVALID_WORKFLOW: 'invalid',
@@ -64,6 +66,16 @@ const CLASS_BY_CODE: Record<string, FailureClass> = {
   COMFY_UNSAFE_PATH: 'io',
   COMFY_UNKNOWN_FOLDER: 'io',
   COMFY_REMOTE_UNSUPPORTED: 'io',
+  COMFY_SOURCE_REFUSED: 'io',
+  COMFY_SOURCE_HTTP: 'io',
+  COMFY_SOURCE_DENIED: 'io',
+  COMFY_SOURCE_UNREACHABLE: 'io',
+  COMFY_SOURCE_TOO_LARGE: 'io',
+  COMFY_HASH_MISMATCH: 'io',
+  COMFY_CACHE_FULL: 'io',
+  COMFY_STORE_NOT_FOUND: 'io',
+  COMFY_STORE_DENIED: 'io',
+  COMFY_STORE: 'io',
   COMFY_CANCELLED: 'cancelled',
 };
 
@@ -79,6 +91,11 @@ function classByPrefix(code: string): FailureClass | undefined {
  */
 export function registerFailureClass(code: string, cls: FailureClass): void {
   CLASS_BY_CODE[code] = cls;
+}
+
+/** Every code with a class (the table above and registerFailureClass), e.g. to check the docs list them. */
+export function classifiedCodes(): Array<[code: string, cls: FailureClass]> {
+  return Object.entries(CLASS_BY_CODE);
 }
 
 /** The stable code of an error, also for errors from another copy of the library or from JSON. */

@@ -40,10 +40,12 @@ function exitText(info: ProcessExitInfo): string {
 
 /** The ComfyUI folder is missing or has no main.py. */
 export class ComfyNotFoundError extends ComfyError {
-  constructor(readonly path: string | undefined, detail: string) {
-    super('COMFY_NOT_FOUND', `ComfyUI was not found${path ? ` at ${path}` : ''}: ${detail}`, {
-      hint: 'Pass comfyuiPath (CLI: --comfyui DIR) or set COMFYUI_PATH to a ComfyUI checkout that contains main.py.',
-    });
+  constructor(
+    readonly path: string | undefined,
+    detail: string,
+    hint = 'Pass comfyuiPath (CLI: --comfyui DIR) or set COMFYUI_PATH to a ComfyUI checkout that contains main.py.',
+  ) {
+    super('COMFY_NOT_FOUND', `ComfyUI was not found${path ? ` at ${path}` : ''}: ${detail}`, { hint });
   }
 }
 
@@ -293,6 +295,123 @@ export class RemoteUnsupportedError extends ComfyError {
   constructor(what: string) {
     super('COMFY_REMOTE_UNSUPPORTED', `${what} is not possible on a remote ComfyUI (connect()): this connector does not manage its filesystem.`, {
       hint: 'Images and masks can be uploaded to input, temp or output; put model files on that server by other means, or use create() for a managed server.',
+    });
+  }
+}
+
+/** A local file the caller named (workflow, input, upload source, definitions, extra_model_paths) cannot be read. */
+export class FileNotReadableError extends ComfyError {
+  constructor(readonly file: string, readonly role: string, detail: string, cause?: unknown) {
+    super('COMFY_FILE_UNREADABLE', `The ${role} file ${JSON.stringify(file)} ${detail}.`, {
+      hint: 'Check the path (relative paths are read from the current folder) and that this user may read the file.',
+      cause,
+    });
+  }
+
+  /** The typed form of a failed read (ENOENT, EACCES, EISDIR, ...) of `file`. */
+  static from(file: string, role: string, error: unknown): FileNotReadableError {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    const detail =
+      code === 'ENOENT' ? 'does not exist'
+      : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)'
+      : code === 'EISDIR' ? 'is a folder, not a file'
+      : `cannot be read: ${(error as Error | undefined)?.message ?? String(error)}`;
+    return new FileNotReadableError(file, role, detail, error);
+  }
+}
+
+// ---------------------------------------------------------------- sources (URLs), model cache, output stores
+// `url` is always shown without credentials (user:password@, query tokens are kept: they are the
+// caller's to give; src/sources/redact.ts strips what it knows to be secret).
+
+/** A URL was refused by the fetch policy (scheme, private address, redirect) before any byte was read. */
+export class SourceRefusedError extends ComfyError {
+  constructor(readonly url: string, reason: string, hint?: string) {
+    super('COMFY_SOURCE_REFUSED', `Refused to fetch ${url}: ${reason}.`, {
+      hint: hint ?? 'Only http://, https:// and s3:// URLs to public addresses are fetched; allow private addresses with allowPrivateNetwork (CLI: --allow-private-urls) when the source is on your own network.',
+    });
+  }
+}
+
+/** The source answered with an HTTP status other than success. */
+export class SourceHttpError extends ComfyError {
+  constructor(readonly url: string, readonly status: number, hint?: string) {
+    super('COMFY_SOURCE_HTTP', `Fetching ${url} answered HTTP ${status}.`, {
+      hint: hint ?? (status === 404 || status === 410 ? 'Check the URL: the file is not there.' : 'Check the URL and that the server is healthy; retry later for a 5xx.'),
+    });
+  }
+}
+
+/** The source refused our credentials (HTTP 401/403, S3 AccessDenied). */
+export class SourceAccessDeniedError extends ComfyError {
+  constructor(readonly url: string, detail: string) {
+    super('COMFY_SOURCE_DENIED', `Access to ${url} was denied: ${detail}.`, {
+      hint: 'Give credentials for that host (options.credentials, or COMFY_CONNECTOR_AUTH_<HOST> / AWS_ACCESS_KEY_ID for s3://) or check that they allow reading it.',
+    });
+  }
+}
+
+/** The host could not be reached, or the transfer stalled, after the allowed retries. */
+export class SourceUnreachableError extends ComfyError {
+  constructor(readonly url: string, detail: string, cause?: unknown) {
+    super('COMFY_SOURCE_UNREACHABLE', `Could not fetch ${url}: ${detail}.`, {
+      hint: 'Check the host name and that the server is up and reachable from this machine; raise connectTimeout/idleTimeout for slow servers.',
+      cause,
+    });
+  }
+}
+
+/** The body is larger than the size limit; the partial file was removed. */
+export class SourceTooLargeError extends ComfyError {
+  constructor(readonly url: string, readonly limit: number, readonly size?: number) {
+    super('COMFY_SOURCE_TOO_LARGE', `${url} is larger than the limit of ${limit} bytes${size !== undefined ? ` (${size} bytes)` : ''}; nothing was kept.`, {
+      hint: 'Raise maxBytes (CLI: --max-bytes) if the file is expected to be this large.',
+    });
+  }
+}
+
+/** The downloaded bytes do not have the sha256 the caller gave; nothing was kept. */
+export class HashMismatchError extends ComfyError {
+  constructor(readonly url: string, readonly expected: string, readonly actual: string) {
+    super('COMFY_HASH_MISMATCH', `${url} has sha256 ${actual}, not the expected ${expected}; the file was discarded.`, {
+      hint: 'Check the sha256 you gave (it must be of the exact file), or whether the URL now serves another version.',
+    });
+  }
+}
+
+/** The model cache cannot make room: every file it could evict is in use by a running prompt. */
+export class CacheFullError extends ComfyError {
+  constructor(readonly url: string, readonly needed: number, readonly limit: number) {
+    super('COMFY_CACHE_FULL', `The model cache cannot hold ${url} (${needed} bytes; limit ${limit} bytes): the rest is in use.`, {
+      hint: 'Raise the cache size limit (cacheMaxBytes) or wait for running prompts to finish.',
+    });
+  }
+}
+
+/** The object is not in the output store. */
+export class StoreNotFoundError extends ComfyError {
+  constructor(readonly key: string, readonly store: string) {
+    super('COMFY_STORE_NOT_FOUND', `No object "${key}" in ${store}.`, {
+      hint: 'Check the key (the run result lists each output\'s key) and that you read the same store it was written to.',
+    });
+  }
+}
+
+/** The output store refused our credentials or the operation (S3 AccessDenied, folder EACCES). */
+export class StoreAccessDeniedError extends ComfyError {
+  constructor(readonly key: string, readonly store: string, detail: string) {
+    super('COMFY_STORE_DENIED', `Access to "${key}" in ${store} was denied: ${detail}.`, {
+      hint: 'Check the store credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the store options) and that they may read and write that bucket or folder.',
+    });
+  }
+}
+
+/** Any other failure of the output store (unreachable endpoint, missing bucket, disk full). */
+export class StoreError extends ComfyError {
+  constructor(readonly key: string, readonly store: string, detail: string, cause?: unknown) {
+    super('COMFY_STORE', `Output store ${store} failed on "${key}": ${detail}.`, {
+      hint: 'Check that the store is reachable and the bucket or folder exists.',
+      cause,
     });
   }
 }

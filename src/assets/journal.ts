@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, lstat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, lstat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { BACKUP_SUFFIX, PARTIAL_SUFFIX, checkRealChain, isStrictlyInside } from './safe-path.js';
 import type { CleanupReport } from './types.js';
@@ -67,6 +67,8 @@ export class Journal {
   readonly file: string;
   readonly owner: string;
   private writes: Promise<void> = Promise.resolve();
+  /** The topmost folder this instance's mkdir created (the journal folder, or e.g. `user/` above it). */
+  private created: string | undefined;
 
   constructor(dir: string, owner = `${process.pid}-${newId()}`) {
     this.dir = dir;
@@ -84,8 +86,7 @@ export class Journal {
     const durable = entry.op === 'cancel' || (entry.op === 'intent' && entry.kind === 'ephemeral');
     const line = `${JSON.stringify(entry)}\n`;
     const next = this.writes.then(async () => {
-      await mkdir(this.dir, { recursive: true });
-      const handle = await open(this.file, 'a');
+      const handle = await this.openForAppend();
       try {
         await handle.write(line);
         if (durable) await handle.datasync();
@@ -97,10 +98,42 @@ export class Journal {
     return next;
   }
 
-  /** Undoes this instance's own journal, then deletes it. */
+  private async openForAppend(): Promise<Awaited<ReturnType<typeof open>>> {
+    for (let attempt = 0; ; attempt++) {
+      const made = await mkdir(this.dir, { recursive: true });
+      if (made !== undefined && this.created === undefined) this.created = made;
+      try {
+        return await open(this.file, 'a');
+      } catch (error) {
+        // Another process's cleanup removed the (then empty) folder between mkdir and open.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 2) throw error;
+      }
+    }
+  }
+
+  /** Undoes this instance's own journal, then deletes it (and the journal folder, once empty). */
   async undoOwn(roots: string[]): Promise<CleanupReport> {
     await this.writes;
-    return undoFile(this.file, roots);
+    const report = await undoFile(this.file, roots);
+    await this.removeFolderIfEmpty();
+    return report;
+  }
+
+  /**
+   * A journal folder with no journals in it is removed, so a user's ComfyUI looks as it did: the
+   * folder is made again by the next append. Above it, only folders this instance created (such as
+   * `user/` where ComfyUI had not made it yet) are removed, and only while empty.
+   */
+  private async removeFolderIfEmpty(): Promise<void> {
+    const stop = this.created ?? this.dir;
+    for (let d = this.dir; ; d = dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch {
+        return; // not empty (another owner's journal), or gone already
+      }
+      if (d === stop || dirname(d) === d) return;
+    }
   }
 
   /** Undoes every journal in the folder whose owner process is dead (ours excepted). */
@@ -119,6 +152,8 @@ export class Journal {
       if (isAlive(Number(match[1]))) continue;
       merge(report, await undoFile(join(this.dir, name), roots));
     }
+    await this.writes;
+    if (!(await exists(this.file))) await this.removeFolderIfEmpty();
     return report;
   }
 }

@@ -13,8 +13,13 @@ export interface ImageRef {
 
 /** One file to put into one of ComfyUI's folders. */
 export interface UploadItem {
-  /** A local path, the bytes themselves, or a stream of them. */
+  /**
+   * A local path, an http(s):// or s3:// URL (fetched under the fetch policy), the bytes
+   * themselves, or a stream of them.
+   */
   source: string | Buffer | Readable;
+  /** For a URL source: the expected sha256 (hex); the download is verified against it. */
+  sha256?: string;
   /**
    * 'input' | 'output' | 'temp' (uploaded through ComfyUI's routes) or a model folder key
    * ('checkpoints', 'loras', 'vae', ... and keys that extra_model_paths files add; 'unet' and
@@ -57,6 +62,13 @@ export interface UploadedItem {
    * Such a file is never deleted by removeEphemeral(): it was not ours.
    */
   reused?: boolean;
+  /** For a URL source: the URL without credentials. */
+  url?: string;
+  /** For a URL source: the sha256 of the bytes fetched (verified when the item gave one). */
+  sha256?: string;
+  size?: number;
+  /** For a model by URL: true when the model cache already held the file. */
+  cached?: boolean;
 }
 
 /** What /upload/image and /upload/mask answer. */

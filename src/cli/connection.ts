@@ -1,3 +1,7 @@
+import { access, constants } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { FileNotReadableError } from '../errors.js';
+import { describeLocation, locateComfyUI, type ComfyLocation } from '../server/discovery.js';
 import type { ComfyConnector, CreateOptions } from './facade-types.js';
 import { parseCommandEnv, parseHeaders, parsePort, parseSeconds } from './parse-options.js';
 import { UsageError } from './usage-error.js';
@@ -13,18 +17,22 @@ export interface ServerFlags {
   extraModelPaths?: string[];
   port?: string;
   verbose?: boolean;
+  /** --allow-private-urls: URL sources may be on loopback/private networks (as COMFY_CONNECTOR_ALLOW_PRIVATE_URLS=1). */
+  allowPrivateUrls?: boolean;
 }
 
 export type ConnectionPlan =
-  | { mode: 'remote'; url: string; headers: Record<string, string> }
-  | { mode: 'managed'; options: CreateOptions };
+  | { mode: 'remote'; url: string; headers: Record<string, string>; sources?: CreateOptions['sources'] }
+  | { mode: 'managed'; options: CreateOptions; location?: ComfyLocation };
 
 /**
- * Decides, from flags and environment, whether to start a managed ComfyUI or use a running one.
- * Pure, so the precedence (flag over environment) is unit-tested without a server.
+ * Decides, from flags and environment, whether to start a managed ComfyUI or use a running one,
+ * and which ComfyUI: --comfyui, COMFYUI_PATH, else the one the user already has (discovery.ts;
+ * only this reads the filesystem). Unit-tested without a server.
  */
-export function connectionPlan(flags: ServerFlags, env: NodeJS.ProcessEnv): ConnectionPlan {
+export function connectionPlan(flags: ServerFlags, env: NodeJS.ProcessEnv, cwd = process.cwd()): ConnectionPlan {
   const headers = parseHeaders(flags.header ?? []);
+  const sources = flags.allowPrivateUrls ? { sources: { fetch: { allowPrivateNetwork: true } } } : {};
   if (flags.url !== undefined) {
     const managedOnly = [
       flags.comfyui !== undefined && '--comfyui',
@@ -42,42 +50,59 @@ export function connectionPlan(flags: ServerFlags, env: NodeJS.ProcessEnv): Conn
     } catch {
       throw new UsageError(`--url ${JSON.stringify(flags.url)} is not a URL.`, 'For example --url http://127.0.0.1:8188');
     }
-    return { mode: 'remote', url: flags.url, headers };
+    return { mode: 'remote', url: flags.url, headers, ...sources };
   }
   if (Object.keys(headers).length) {
     throw new UsageError('--header only applies with --url (a managed ComfyUI needs none).');
   }
   const command = parseCommandEnv(env.COMFY_CONNECTOR_COMMAND);
-  const comfyuiPath = flags.comfyui ?? nonEmpty(env.COMFYUI_PATH);
-  const python = flags.python ?? nonEmpty(env.COMFYUI_PYTHON);
-  if (comfyuiPath === undefined && command === undefined) {
-    throw new UsageError('No ComfyUI to start and no server to use.', 'Pass --comfyui DIR (or set COMFYUI_PATH) to start one, or --url URL to use a running one.');
-  }
+  // The stand-in command (tests) takes only an explicit folder, as ComfyServer does.
+  const location = command === undefined ? locateComfyUI({ comfyuiPath: flags.comfyui, python: flags.python, env, cwd }) : undefined;
+  const comfyuiPath = location?.path ?? flags.comfyui;
+  const python = location?.python ?? flags.python ?? nonEmpty(env.COMFYUI_PYTHON);
   const options: CreateOptions = {
     ...(comfyuiPath !== undefined ? { comfyuiPath } : {}),
     ...(python !== undefined ? { python } : {}),
+    // The command says which ComfyUI it uses itself (describePlan), before the boot.
+    ...(location ? { notices: 'silent' as const } : {}),
     ...(command !== undefined ? { command } : {}),
     ...(flags.arg?.length ? { extraArgs: [...flags.arg] } : {}),
     ...(flags.extraModelPaths?.length ? { extraModelPaths: [...flags.extraModelPaths] } : {}),
     ...(flags.port !== undefined ? { port: parsePort(flags.port) } : {}),
     ...(flags.startTimeout !== undefined ? { startTimeout: parseSeconds(flags.startTimeout, '--start-timeout') } : {}),
+    ...sources,
   };
-  return { mode: 'managed', options };
+  return { mode: 'managed', options, ...(location ? { location } : {}) };
+}
+
+/** The --extra-model-paths files must be readable before a server boots (ComfyUI's start fails on a missing one, after its imports). */
+export async function checkPlanFiles(plan: ConnectionPlan, cwd: string): Promise<void> {
+  if (plan.mode !== 'managed') return;
+  for (const file of plan.options.extraModelPaths ?? []) {
+    try {
+      await access(resolve(cwd, file), constants.R_OK);
+    } catch (error) {
+      throw FileNotReadableError.from(file, '--extra-model-paths', error);
+    }
+  }
 }
 
 /** Starts or connects. The library is imported here, lazily, so `--help` and usage errors stay instant. */
 export async function openConnector(plan: ConnectionPlan): Promise<ComfyConnector> {
   const { ComfyConnector } = await import('../connector.js');
   if (plan.mode === 'remote') {
-    return ComfyConnector.connect(plan.url, Object.keys(plan.headers).length ? { headers: plan.headers } : {});
+    return ComfyConnector.connect(plan.url, {
+      ...(Object.keys(plan.headers).length ? { headers: plan.headers } : {}),
+      ...(plan.sources ? { sources: plan.sources } : {}),
+    });
   }
   return ComfyConnector.create(plan.options);
 }
 
 export function describePlan(plan: ConnectionPlan): string {
   if (plan.mode === 'remote') return `connecting to ComfyUI at ${plan.url}…`;
-  const where = plan.options.comfyuiPath ?? 'the test command';
-  return `starting ComfyUI (${where})…`;
+  if (plan.location) return `${describeLocation(plan.location)}; starting it…`;
+  return `starting ComfyUI (${plan.options.comfyuiPath ?? 'the test command'})…`;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -5,6 +5,7 @@
  */
 import type { ErrorJson } from '../error-policy.js';
 import type { StoredObject } from '../stores/types.js';
+import type { OutputFormat } from './output-format.js';
 
 /** What a job asks for; the payload is a value (never a local path: it may come from the network). */
 export interface JobSpec {
@@ -26,6 +27,10 @@ export interface JobSpec {
   requires?: { nodeClasses?: string[]; models?: Array<{ folder: string; name: string }> };
   /** Free-form labels the caller gets back (the service puts the API key's owner here). */
   meta?: Record<string, string>;
+  /** Publish ComfyUI's live previews as `preview` events (base64 images in Redis: off by default). */
+  previews?: boolean;
+  /** Convert image outputs (kind image) to this format in the worker, before they are stored. */
+  outputFormat?: OutputFormat;
 }
 
 export type JobInput = string | { base64: string; filename: string };

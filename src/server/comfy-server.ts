@@ -25,6 +25,7 @@ import {
   type ServerPaths,
 } from './options.js';
 import { isPortFree, pickFreePort } from './port.js';
+import { Preloader, PreloadUnavailable } from './preload.js';
 import { groupAlive, signalGroup, spawnWatched, terminateGroup, waitGroupGone, type ChildExit, type WatchedProcess } from './process-group.js';
 import { checkPythonExists, resolvePython, checkTorch } from './python.js';
 import { matchReadyLine, mentionsAddressInUse, waitForSystemStats } from './readiness.js';
@@ -80,6 +81,9 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
   #onStoppedLine: (() => void) | undefined;
   /** The process that reached 'running': its end is an 'exit' event. */
   #servingProcess: WatchedProcess | undefined;
+  /** startMode 'fork' without a shared preloader: ours, kept across restarts, closed by stop(). */
+  #ownPreloader: Preloader | undefined;
+  #startedBy: 'fork' | 'cold' | undefined;
 
   constructor(options: ServerOptions = {}) {
     super();
@@ -131,6 +135,16 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
   /** The pid of the orphan watchdog beside the current (or last) ComfyUI; for diagnostics. */
   get watchdogPid(): number | undefined {
     return this.#process?.watchdogPid;
+  }
+
+  /** How the current (or last) process was started: forked from a preloader, or spawned cold. */
+  get startedBy(): 'fork' | 'cold' | undefined {
+    return this.#startedBy;
+  }
+
+  /** The preloader this server forks from (startMode 'fork'), once start() made or used it. */
+  get preloader(): Preloader | undefined {
+    return this.options.preloader ?? this.#ownPreloader;
   }
 
   /** How the last serving process ended, if it did. */
@@ -210,6 +224,7 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
       await proc.release();
     }
     await this.#cleanupInstance();
+    await this.#closeOwnPreloader();
     this.#state = 'stopped';
   }
 
@@ -223,11 +238,13 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
     try {
       const plan = await this.#prepare();
       const deadline = Date.now() + (this.options.startTimeout ?? DEFAULT_START_TIMEOUT_MS);
+      const forker = await this.#forker(plan, abort.signal);
+      if (abort.signal.aborted) throw new ConnectorClosedError('This ComfyUI server (stopped while it was starting)');
       for (let attempt = 1; ; attempt++) {
         const port = this.options.port ?? (await (this.options.pickPort ?? pickFreePort)(this.host));
         this.#port = port;
         const argv = buildCommand({ ...plan, host: this.host, port, paths: this.paths });
-        const outcome = await this.#attempt(argv, plan.cwd, plan.env, deadline, abort.signal);
+        const outcome = await this.#attempt(argv, plan.cwd, plan.env, deadline, abort.signal, forker);
         // stop() may have come in while the ready check was settling: then it wins.
         if (outcome.kind === 'ready' && !abort.signal.aborted) {
           this.#state = 'running';
@@ -247,6 +264,8 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
     } catch (error) {
       await this.#killCurrent();
       await this.#cleanupInstance();
+      // "Nothing is left running" after a failed start: our own preloader included.
+      await this.#closeOwnPreloader();
       if (this.#state === 'starting') this.#state = 'idle';
       throw error;
     } finally {
@@ -262,6 +281,7 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
     // the folders of a real ComfyUI that happens to be configured in the environment.
     const comfyuiPath = options.command ? options.comfyuiPath : (options.comfyuiPath ?? process.env.COMFYUI_PATH);
     let base: string[];
+    let pythonPlan: { python: string; comfyuiPath: string } | undefined;
     if (options.command) {
       if (options.command.length === 0) throw new ServerStartError({ exitCode: null, signal: null, logTail: [] }, 'options.command is empty: give [executable, ...args].');
       if (comfyuiPath !== undefined) checkComfyFolder(comfyuiPath, false);
@@ -272,6 +292,7 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
       const python = resolvePython(options.python, comfyuiPath);
       checkPythonExists(python, env);
       base = [python, join(resolvePath(comfyuiPath), 'main.py')];
+      pythonPlan = { python, comfyuiPath: resolvePath(comfyuiPath) };
       // Checked only when ComfyUI fails to start: on a 2-core machine a second `import torch` beside
       // ComfyUI's own would slow every boot down, to diagnose a case that its exit shows anyway.
       this.#python = { python, env };
@@ -308,6 +329,7 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
     }
     return {
       base,
+      pythonPlan,
       env,
       // A replacement command is run from here, so its relative parts (`--import tsx`) resolve.
       cwd: comfyuiPath !== undefined && !options.command ? resolvePath(comfyuiPath) : process.cwd(),
@@ -318,9 +340,58 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
     };
   }
 
-  /** One spawn, until ready, exit, timeout, a failed Python check or stop(). */
-  async #attempt(argv: string[], cwd: string, env: NodeJS.ProcessEnv, deadline: number, abort: AbortSignal): Promise<Outcome> {
-    const proc = spawnWatched({ command: argv, cwd, env, cleanupDirectory: this.paths.instanceDirectory });
+  /**
+   * The preloader to fork from, or undefined for a cold start. Every reason for a cold start in
+   * 'fork' mode is said once, as a log line of this server.
+   */
+  async #forker(plan: { pythonPlan: { python: string; comfyuiPath: string } | undefined; env: NodeJS.ProcessEnv; base: string[] }, abort: AbortSignal): Promise<Preloader | undefined> {
+    const shared = this.options.preloader;
+    if (!shared && this.options.startMode !== 'fork') return undefined;
+    const coldBecause = (why: string) => {
+      this.#onLine(`[comfy-connector] fast start unavailable: ${why}; starting ComfyUI cold`, 'stderr');
+      return undefined;
+    };
+    if (!plan.pythonPlan) return coldBecause('fork mode needs a Python ComfyUI (main.py), and a replacement command was given');
+    let preloader = shared ?? this.#ownPreloader;
+    if (!preloader) {
+      try {
+        preloader = new Preloader({ comfyuiPath: plan.pythonPlan.comfyuiPath, python: plan.pythonPlan.python, ...(this.options.env ? { env: this.options.env } : {}) });
+      } catch (error) {
+        return coldBecause((error as Error).message);
+      }
+      this.#ownPreloader = preloader;
+    }
+    const mismatch = preloader.incompatibility(plan.pythonPlan.python, plan.base[1] ?? '', plan.env);
+    if (mismatch) return coldBecause(mismatch);
+    try {
+      // stop() does not wait for a preload (seconds): the start is abandoned, a private preloader closed.
+      await Promise.race([preloader.start(), new Promise((resolve) => abort.addEventListener('abort', resolve, { once: true }))]);
+    } catch (error) {
+      return coldBecause(`the preload failed or is unsafe: ${(error as Error).message}`);
+    }
+    return preloader;
+  }
+
+  /** Forks from the preloader when there is one, else spawns; a refused fork falls back to a spawn. */
+  async #launch(argv: string[], cwd: string, env: NodeJS.ProcessEnv, forker: Preloader | undefined): Promise<WatchedProcess> {
+    const instanceDirectory = this.paths.instanceDirectory;
+    if (forker) {
+      try {
+        const proc = await forker.fork({ argv, cwd, env, instanceDirectory });
+        this.#startedBy = 'fork';
+        return proc;
+      } catch (error) {
+        if (!(error instanceof PreloadUnavailable)) throw error;
+        this.#onLine(`[comfy-connector] fast start unavailable: ${error.message}; starting ComfyUI cold`, 'stderr');
+      }
+    }
+    this.#startedBy = 'cold';
+    return spawnWatched({ command: argv, cwd, env, cleanupDirectory: instanceDirectory });
+  }
+
+  /** One start (spawned or forked), until ready, exit, timeout, a failed Python check or stop(). */
+  async #attempt(argv: string[], cwd: string, env: NodeJS.ProcessEnv, deadline: number, abort: AbortSignal, forker: Preloader | undefined): Promise<Outcome> {
+    const proc = await this.#launch(argv, cwd, env, forker);
     this.#process = proc;
     this.#pipeLogs(proc);
     void proc.exited.then((exit) => this.#onProcessExit(proc, exit));
@@ -442,6 +513,12 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
     await waitGroupGone(proc.pgid, 5000);
     if (groupAlive(proc.pgid)) signalGroup(proc.pgid, 'SIGKILL');
     await proc.release();
+  }
+
+  async #closeOwnPreloader(): Promise<void> {
+    const own = this.#ownPreloader;
+    this.#ownPreloader = undefined;
+    await own?.close();
   }
 
   async #cleanupInstance(): Promise<void> {

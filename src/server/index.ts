@@ -6,3 +6,5 @@ export { stripAnsi } from './log-buffer.js';
 export { matchReadyLine } from './readiness.js';
 export { needsCpuFlag, nvidiaGpuVisible } from './device.js';
 export { resolvePython } from './python.js';
+export { DEFAULT_PRELOAD_MODULES, PER_SERVER_ENV, Preloader, PreloadUnavailable, type ForkRequest, type PreloadInfo, type PreloaderOptions } from './preload.js';
+export { describeLocation, formatSearch, locateComfyUI, type ComfyLocation, type ComfySource, type LocateOptions, type SearchStep } from './discovery.js';

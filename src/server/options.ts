@@ -1,4 +1,5 @@
 import type { PortPicker } from './port.js';
+import type { Preloader } from './preload.js';
 
 export type LogMode = 'silent' | 'inherit' | ((line: string, stream: 'stdout' | 'stderr') => void);
 
@@ -49,6 +50,20 @@ export interface ServerOptions {
   restart?: 'never' | 'on-crash';
   /** How a port is chosen when none is fixed. For tests and special networks. */
   pickPort?: PortPicker;
+  /**
+   * 'fork': start ComfyUI as a child forked from a preloaded Python process that imported its heavy
+   * third-party modules once (docs/fast-start.md); restarts then skip that import. Python ComfyUI
+   * only: with `command`, or when the preload fails, is unsafe (CUDA initialised) or was made for
+   * another interpreter/environment, the start is cold and one log line says why.
+   * Default 'cold': a fresh `python main.py` per start.
+   */
+  startMode?: 'cold' | 'fork';
+  /**
+   * A Preloader shared by several servers (a worker's restarts, a fresh server per job). Implies
+   * startMode 'fork'. Without one, 'fork' makes a private preloader, kept across restarts and
+   * closed by stop(). The caller owns (and closes) a shared one.
+   */
+  preloader?: Preloader;
 }
 
 /** The folders one instance uses. */

@@ -61,43 +61,9 @@ export function spawnWatched(options: WatchOptions): WatchedProcess {
   const pid = child.pid;
   const pgid = pid ?? -1;
 
-  let watchdog: ChildProcess | undefined;
-  let watchdogGone: Promise<void> = Promise.resolve();
-  let released = false;
-  let watchdogError: string | undefined;
   let childExited = false;
-  if (pid !== undefined) {
-    const spawned = spawnWatchdog({
-      pgid,
-      graceMs: options.orphanGraceMs ?? 1000,
-      ...(options.cleanupDirectory ? { cleanupDirectory: options.cleanupDirectory } : {}),
-      ...(options.shell ? { shell: options.shell } : {}),
-    });
-    watchdog = spawned;
-    watchdogGone = new Promise<void>((resolve) => {
-      let done = false;
-      const ended = (why: string) => {
-        resolve();
-        if (released || done) return;
-        done = true;
-        // Nothing guards ComfyUI any more: rather than leave it able to outlive us, take it down.
-        // Its exit then arrives as a crash (or a failed start) like any other.
-        watchdogError = why;
-        if (!childExited || groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
-      };
-      spawned.once('error', (error) => ended(`the watchdog (${options.shell ?? '/bin/sh'}) could not run: ${error.message}`));
-      spawned.once('exit', (code, signal) => ended(`the watchdog ended unexpectedly (${signal ?? `exit code ${code}`})`));
-    });
-  }
-
-  const release = async () => {
-    if (!released) {
-      released = true;
-      if (watchdog && watchdog.exitCode === null && watchdog.signalCode === null) watchdog.kill('SIGKILL');
-    }
-    await watchdogGone;
-    watchdog?.stdin?.destroy();
-  };
+  const guard = pid === undefined ? undefined : guardGroup(pgid, options, () => childExited);
+  const release = guard ? guard.release : () => Promise.resolve();
 
   const ended = (stream: Readable) =>
     new Promise<void>((resolve) => {
@@ -124,6 +90,7 @@ export function spawnWatched(options: WatchOptions): WatchedProcess {
       // The last log lines (a traceback) belong in the exit report; a grandchild holding the
       // pipes open must not delay it, though.
       void Promise.race([logsDrained, sleep(200)]).then(() => {
+        const watchdogError = guard?.error();
         resolve({
           exitCode: code,
           signal,
@@ -137,11 +104,61 @@ export function spawnWatched(options: WatchOptions): WatchedProcess {
   return {
     pid,
     pgid,
-    watchdogPid: watchdog?.pid,
+    watchdogPid: guard?.pid,
     stdout: child.stdout as Readable,
     stderr: child.stderr as Readable,
     exited,
     release,
+  };
+}
+
+/** The watchdog beside one process group, and what happens when it ends first. */
+export interface GroupGuard {
+  /** The watchdog's pid. */
+  pid: number | undefined;
+  /** Ends the watchdog and resolves once it is reaped; idempotent. Call it once the group is empty. */
+  release(): Promise<void>;
+  /** Why the group was SIGKILLed because its watchdog ended first, if it was. */
+  error(): string | undefined;
+}
+
+/**
+ * Spawns the watchdog for a process group that already runs (a spawned ComfyUI, or one forked by
+ * the preloader). If the watchdog ends before release() (killed, or /bin/sh cannot run), the group
+ * must not run on unguarded: it is SIGKILLed, and its exit then reads as a crash.
+ */
+export function guardGroup(pgid: number, options: Pick<WatchOptions, 'cleanupDirectory' | 'orphanGraceMs' | 'shell'>, exited: () => boolean): GroupGuard {
+  let released = false;
+  let error: string | undefined;
+  const watchdog = spawnWatchdog({
+    pgid,
+    graceMs: options.orphanGraceMs ?? 1000,
+    ...(options.cleanupDirectory ? { cleanupDirectory: options.cleanupDirectory } : {}),
+    ...(options.shell ? { shell: options.shell } : {}),
+  });
+  const gone = new Promise<void>((resolve) => {
+    let done = false;
+    const ended = (why: string) => {
+      resolve();
+      if (released || done) return;
+      done = true;
+      error = why;
+      if (!exited() || groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
+    };
+    watchdog.once('error', (e) => ended(`the watchdog (${options.shell ?? '/bin/sh'}) could not run: ${e.message}`));
+    watchdog.once('exit', (code, signal) => ended(`the watchdog ended unexpectedly (${signal ?? `exit code ${code}`})`));
+  });
+  return {
+    pid: watchdog.pid,
+    error: () => error,
+    release: async () => {
+      if (!released) {
+        released = true;
+        if (watchdog.exitCode === null && watchdog.signalCode === null) watchdog.kill('SIGKILL');
+      }
+      await gone;
+      watchdog.stdin?.destroy();
+    },
   };
 }
 

@@ -9,13 +9,18 @@ const isWindows = process.platform === 'win32';
 export function resolvePython(explicit: string | undefined, comfyuiPath: string | undefined, env = process.env): string {
   if (explicit) return explicit;
   if (env.COMFYUI_PYTHON) return env.COMFYUI_PYTHON;
-  if (comfyuiPath) {
-    for (const venv of ['venv', '.venv']) {
-      const candidate = isWindows ? join(comfyuiPath, venv, 'Scripts', 'python.exe') : join(comfyuiPath, venv, 'bin', 'python');
-      if (existsSync(candidate)) return candidate;
-    }
-  }
+  const inside = comfyuiPath ? venvPython(comfyuiPath) : undefined;
+  if (inside) return inside;
   return isWindows ? 'python' : 'python3';
+}
+
+/** The interpreter of a venv/ or .venv/ inside the ComfyUI folder, if there is one. */
+export function venvPython(comfyuiPath: string): string | undefined {
+  for (const venv of ['venv', '.venv']) {
+    const candidate = isWindows ? join(comfyuiPath, venv, 'Scripts', 'python.exe') : join(comfyuiPath, venv, 'bin', 'python');
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
 }
 
 /** The full path of an executable named with or without a directory; undefined when none is found. */

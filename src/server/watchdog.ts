@@ -21,16 +21,30 @@ import { spawn, type ChildProcess } from 'node:child_process';
 /**
  * $1: ComfyUI's process group id, $2: grace in tenths of a second, $3: folder to remove (may be "").
  * `kill -INT -PGID` (not `kill -s INT -- -PGID`): the one spelling dash, bash and busybox all take.
- * A zombie still counts for `kill -0`: where the new parent reaps late, the grace runs out and the
- * SIGKILL is a no-op.
+ * "Alive" means a member that is not a zombie: `kill -0` counts zombies, and once the parent is
+ * dead ComfyUI's zombie waits for init to reap it, which some container inits do late (or never):
+ * counting it made every orphan clean-up wait out the whole grace. Where /proc is readable, the
+ * group's members are read from /proc/<pid>/stat (state, pgrp); elsewhere `kill -0` decides.
  */
 export const WATCHDOG_SCRIPT = [
+  'g=$1; n=$2; d=$3',
   'read -r _ && exit 0', // a line would mean "stand down"; the parent never writes one
-  'kill -INT -"$1" 2>/dev/null',
+  'alive() {',
+  '  kill -0 -"$g" 2>/dev/null || return 1',
+  '  [ -r /proc/self/stat ] || return 0',
+  '  for f in /proc/[0-9]*/stat; do',
+  '    read -r l 2>/dev/null < "$f" || continue',
+  '    l=${l##*) }',
+  '    set -f; set -- $l; set +f',
+  '    [ "$3" = "$g" ] && [ "$1" != Z ] && [ "$1" != X ] && return 0',
+  '  done',
+  '  return 1',
+  '}',
+  'kill -INT -"$g" 2>/dev/null',
   'i=0',
-  'while [ "$i" -lt "$2" ] && kill -0 -"$1" 2>/dev/null; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done',
-  'kill -KILL -"$1" 2>/dev/null',
-  '[ -n "$3" ] && rm -rf -- "$3"',
+  'while [ "$i" -lt "$n" ] && alive; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done',
+  'kill -KILL -"$g" 2>/dev/null',
+  '[ -n "$d" ] && rm -rf -- "$d"',
   'exit 0',
 ].join('\n');
 

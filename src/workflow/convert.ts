@@ -12,6 +12,8 @@ import { configureWidgets, mergeInputs, savedInputs, type LiveInput, type LiveNo
 import { applyTextReplacements, processDynamicPrompt, type ReplacementNode } from './text-transforms.js';
 import type { ApiPrompt, ApiPromptNode, ConvertOptions, ObjectInfo, UiNode, UiWorkflow } from './types.js';
 import { isValidConnection } from './type-match.js';
+import { frontendProfile, packMeta, type FrontendProfile } from './frontend-version.js';
+import { migrateProxyWidgets, type HostValueOverrides } from './proxy-widgets.js';
 
 const MODE_NEVER = 2;
 const MODE_BYPASS = 4;
@@ -54,14 +56,16 @@ class Converter {
   private readonly dtos = new Map<string, Dto>();
   private readonly random: () => number;
   private readonly now: () => Date;
+  private readonly profile: FrontendProfile;
   private replacementNodes: ReplacementNode[] | undefined;
   /** Promoted input values per subgraph instance, computed once (after PrimitiveNodes applied). */
   private readonly promotedCache = new Map<LiveNode, Map<string, unknown>>();
 
-  constructor(private readonly workflow: UiWorkflow, private readonly defs: NodeDefinitions, options: ConvertOptions) {
+  constructor(private readonly workflow: UiWorkflow, private readonly defs: NodeDefinitions, options: ConvertOptions, private readonly hostValues: HostValueOverrides = new WeakMap()) {
     this.graph = readWorkflowGraph(workflow);
     this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => new Date());
+    this.profile = frontendProfile(options.frontendVersion);
   }
 
   run(): ApiPrompt {
@@ -109,7 +113,7 @@ class Converter {
         widgets,
         inputs: mergeInputs(declared, saved, true),
         outputTypes: info.outputs.length ? info.outputs : savedOutputTypes,
-        title: typeof node.title === 'string' ? node.title : info.displayName,
+        title: typeof node.title === 'string' ? node.title : this.profile.title(info.name, info.serverDisplayName),
       };
     }
     const subgraph = this.graph.subgraphs.get(node.type);
@@ -208,7 +212,8 @@ class Converter {
       const name = (live.inputs[slot] as LiveInput).name;
       inputs[name] = 'widgetValue' in resolved ? wrapValue(resolved.widgetValue) : [resolved.originId, resolved.originSlot];
     }
-    return { inputs, class_type: live.node.type, _meta: { title: live.title } };
+    const meta = this.profile.packMeta ? { title: live.title, ...packMeta(live.node.properties) } : { title: live.title };
+    return { inputs, class_type: live.node.type, _meta: meta };
   }
 
   private serialiseWidget(live: LiveNode, widget: LiveWidget): unknown {
@@ -275,6 +280,8 @@ class Converter {
         values.set(input.name, index < saved.length && saved[index] !== undefined ? saved[index] : source.value);
         index++;
       }
+      // Legacy proxyWidgets repaired at load set their host values last (proxy-widgets.ts).
+      for (const [name, value] of this.hostValues.get(host.node) ?? []) if (values.has(name)) values.set(name, value);
     }
     return values.has(inputName) ? { found: true, value: values.get(inputName) } : { found: false };
   }
@@ -411,6 +418,7 @@ export function convertWorkflow(workflow: UiWorkflow, definitions: NodeDefinitio
       'Pass the workflow as ComfyUI saves it (Workflow > Save or Export); an API prompt needs no conversion.');
   }
   const defs = NodeDefinitions.from(definitions);
-  const expanded = expandGroupNodes(workflow, defs);
-  return new Converter(expanded, defs, options).run();
+  const expanded = expandGroupNodes(workflow, defs, frontendProfile(options.frontendVersion).groupNodes);
+  const repaired = migrateProxyWidgets(expanded, defs);
+  return new Converter(repaired.workflow, defs, options, repaired.overrides).run();
 }

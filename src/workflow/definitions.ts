@@ -20,6 +20,8 @@ export interface ClassInfo {
   name: string;
   /** The default node title: the frontend locale's name where it has one, else display_name, else the class name. */
   displayName: string;
+  /** The server's display_name, "" when it has none (frontend-version.ts titles from it). */
+  serverDisplayName: string;
   /** Widgets in creation order (the order of widgets_values). */
   widgets: WidgetSpec[];
   /** Input sockets in definition order. */
@@ -73,6 +75,7 @@ function buildClassInfo(name: string, def: NodeDefinition): ClassInfo {
   return {
     name,
     displayName: FRONTEND_LOCALE_TITLES.get(name) ?? (typeof def.display_name === 'string' && def.display_name ? def.display_name : name),
+    serverDisplayName: typeof def.display_name === 'string' ? def.display_name : '',
     widgets,
     sockets,
     socketByName: new Map(sockets.map((s) => [s.name, s])),

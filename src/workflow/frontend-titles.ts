@@ -18,3 +18,4 @@ export const FRONTEND_LOCALE_TITLES: ReadonlyMap<string, string> = new Map([
   ['RecraftTextToVectorNode', 'Recraft Text to Vector'],
   ['TopazImageEnhance', 'Topaz Image Enhance'],
 ]);
+

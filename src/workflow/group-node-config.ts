@@ -28,6 +28,13 @@ export interface GroupWidget {
   innerName: string;
   /** The widgets this input creates on the group node (value widget, then its linked control widgets). */
   specs: WidgetSpec[];
+  /**
+   * Whether convertToNodes copies its value into the inner widget (oldToNewWidgetMap). A combo
+   * input whose V1 spec is an option list is not a "valid spec" to processWidgetInputs, so it is
+   * added as an input slot; the group node still draws a widget for it, which takes a
+   * widgets_values slot, but its value goes nowhere.
+   */
+  mapped: boolean;
 }
 
 export interface GroupNodeConfig {
@@ -37,6 +44,13 @@ export interface GroupNodeConfig {
   outputMap: Array<{ innerIndex: number; slot: number }>;
   /** The group node's widgets in creation order (its widgets_values order). */
   widgets: GroupWidget[];
+  /**
+   * The group node's live input names in slot order (addInputs: sockets first, then the inputs
+   * that have a widget, each in the group definition's order). reconnectInputs reads the link
+   * at `node.inputs[inputMap slot]`, so an inputMap slot number indexes this list, not the saved
+   * inputs and not the group's own numbering: where the two disagree, links land elsewhere.
+   */
+  liveInputs: string[];
 }
 
 interface NodeDef {
@@ -54,7 +68,14 @@ function specOptions(spec: InputSpec): Record<string, unknown> {
   return typeof options === 'object' && options !== null && !Array.isArray(options) ? (options as Record<string, unknown>) : {};
 }
 
-export function buildGroupNodeConfig(group: GroupDefinition, defs: NodeDefinitions): GroupNodeConfig {
+/**
+ * Which frontend's GroupNodeConfig to follow. 1.58 fixed three of 1.48.7's quirks: a V1 combo
+ * (an option list) is a widget, a forceInput spec is a socket, and internal links are looked up by
+ * the inner input's saved slot (by name) instead of its position among the group's slots.
+ */
+export type GroupNodeRules = '1.48' | '1.58';
+
+export function buildGroupNodeConfig(group: GroupDefinition, defs: NodeDefinitions, rules: GroupNodeRules = '1.48'): GroupNodeConfig {
   const nodes = group.nodes;
   const linksFrom = new Map<number, Map<number, GroupLink[]>>();
   const linksTo = new Map<number, Map<number, GroupLink>>();
@@ -125,18 +146,23 @@ export function buildGroupNodeConfig(group: GroupDefinition, defs: NodeDefinitio
     seen[key] = (Object.prototype.hasOwnProperty.call(seen, key) ? (seen[key] as number) : 1) + 1;
     return { name, visible: custom?.visible !== false };
   };
-  const groupWidget = (node: UiNode, index: number, inputName: string, spec: InputSpec): GroupWidget => {
-    const { name } = inputConfig(node, index, inputName);
+  /** One entry of the group's nodeDef.input.required, in insertion order. */
+  interface RequiredEntry { name: string; widget: GroupWidget | undefined }
+  const required: RequiredEntry[] = [];
+  const requiredEntry = (node: UiNode, index: number, inputName: string, spec: InputSpec, mapped: boolean, name: string): void => {
     const options = { ...specOptions(spec) };
-    // The group gives every seed a control_after_generate widget of its own.
+    // getInputConfig gives every seed a control_after_generate widget of its own.
     if (inputName === 'seed' || inputName === 'noise_seed') options.control_after_generate = true;
     const specs = widgetsForInput(inputName, [spec[0], options] as InputSpec, { className: node.type, earlier: [] });
-    return { name, innerIndex: index, innerName: inputName, specs };
+    const widget = specs.length ? { name, innerIndex: index, innerName: inputName, specs, mapped } : undefined;
+    const existing = required.find((e) => e.name === name);
+    // A key assigned again keeps its first position (a plain object), with the new value.
+    if (existing) existing.widget = widget;
+    else required.push({ name, widget });
   };
 
   const inputMap: Array<Map<string, number>> = nodes.map(() => new Map());
   const outputMap: GroupNodeConfig['outputMap'] = [];
-  const widgets: GroupWidget[] = [];
   const deferred: Array<() => void> = [];
   let inputCount = 0;
 
@@ -146,29 +172,37 @@ export function buildGroupNodeConfig(group: GroupDefinition, defs: NodeDefinitio
     if (def.inputs.length) {
       const slots: string[] = [];
       const converted = new Map<number, string>();
+      // processWidgetInputs: a "valid spec" (string type) of a widget type is a widget.
       for (const [inputName, spec] of def.inputs) {
-        if (typeof spec[0] === 'string' && isWidgetType(spec[0])) {
+        const isWidget = rules === '1.48'
+          ? typeof spec[0] === 'string' && isWidgetType(spec[0])
+          : (Array.isArray(spec[0]) || (typeof spec[0] === 'string' && isWidgetType(spec[0]))) && specOptions(spec).forceInput !== true;
+        if (isWidget) {
           const convertedIndex = (node.inputs ?? []).findIndex((i) => i?.name === inputName && i.widget?.name === inputName);
           if (convertedIndex > -1) converted.set(convertedIndex, inputName);
-          else widgets.push(groupWidget(node, index, inputName, spec));
+          else requiredEntry(node, index, inputName, spec, true, inputConfig(node, index, inputName).name);
         } else {
           slots.push(inputName);
         }
       }
+      // processInputSlots: linksTo is indexed by the saved target slot, compared with the position among slots.
       const to = linksTo.get(index);
       slots.forEach((inputName, i) => {
-        if (to?.get(i)) return;
-        const { visible } = inputConfig(node, index, inputName);
+        const saved = rules === '1.48' ? -1 : (node.inputs ?? []).findIndex((input) => input?.name === inputName);
+        if (to?.get(saved >= 0 ? saved : i)) return;
+        const { name, visible } = inputConfig(node, index, inputName);
         if (!visible) return;
+        requiredEntry(node, index, inputName, def.inputs.find(([n]) => n === inputName)?.[1] as InputSpec, false, name);
         (inputMap[index] as Map<string, number>).set(inputName, inputCount++);
       });
       deferred.push(() => {
-        // [...keys()].sort(): numbers sorted as strings.
-        const order = [...converted.keys()].sort().map((k) => converted.get(k) as string);
-        order.forEach((inputName, i) => {
-          if (to?.get(slots.length + i)) return;
+        // processConvertedWidgets, after every node: [...keys()].sort() sorts numbers as strings.
+        const keys = rules === '1.48' ? [...converted.keys()].sort() : [...converted.keys()].sort((a, b) => a - b);
+        keys.forEach((key, i) => {
+          const inputName = converted.get(key) as string;
+          if (to?.get(rules === '1.48' ? slots.length + i : key)) return;
           const spec = def.inputs.find(([n]) => n === inputName)?.[1] as InputSpec;
-          widgets.push(groupWidget(node, index, inputName, spec));
+          requiredEntry(node, index, inputName, spec, true, inputConfig(node, index, inputName).name);
           (inputMap[index] as Map<string, number>).set(inputName, inputCount++);
         });
       });
@@ -180,5 +214,7 @@ export function buildGroupNodeConfig(group: GroupDefinition, defs: NodeDefinitio
     });
   });
   for (const run of deferred) run();
-  return { inputMap, outputMap, widgets };
+  const widgets = required.flatMap((e) => (e.widget ? [e.widget] : []));
+  const liveInputs = [...required.filter((e) => !e.widget).map((e) => e.name), ...widgets.map((w) => w.name)];
+  return { inputMap, outputMap, widgets, liveInputs };
 }

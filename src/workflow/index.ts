@@ -4,6 +4,7 @@ export { isApiPrompt, isUiWorkflow, parseWorkflowInput } from './formats.js';
 export { DefinitionsCache, NodeDefinitions, type ClassInfo, type DefinitionsLoader } from './definitions.js';
 export type { SocketSpec, WidgetSpec } from './widget-specs.js';
 export { convertWorkflow, bypassInputSlot } from './convert.js';
+export { detectFrontendVersion, frontendProfile, SUPPORTED_FRONTEND_VERSIONS, DEFAULT_FRONTEND_VERSION, type FrontendProfile } from './frontend-version.js';
 export { applyOverrides, findOverrideTarget, type ApplyOverridesOptions } from './overrides.js';
 export { processDynamicPrompt, applyTextReplacements, formatDate } from './text-transforms.js';
 export { isValidConnection } from './type-match.js';

@@ -7,7 +7,8 @@
 export interface ApiPromptNode {
   inputs: Record<string, unknown>;
   class_type: string;
-  _meta?: { title: string };
+  /** `{title}`; frontend 1.58 adds the node pack's `cnr_id`, `aux_id`, `ver`. */
+  _meta?: { title: string; cnr_id?: string; aux_id?: string; ver?: string };
 }
 
 /** The API format ("Export (API)"): node id → entry. Subgraph interiors use ids like `12:5`. */
@@ -115,4 +116,9 @@ export interface ConvertOptions {
   random?: () => number;
   /** Replaces `new Date()` for `%date:…%`. */
   now?: () => Date;
+  /**
+   * The frontend version whose prompt to reproduce (its `_meta`: titles, pack identity); the
+   * connector reads it from the server. Default 1.48.7 (ComfyUI v0.33.0's). See frontend-version.ts.
+   */
+  frontendVersion?: string;
 }

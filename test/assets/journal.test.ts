@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { AssetStore } from '../../src/assets/index.js';
@@ -98,7 +98,7 @@ describe('ephemeral journal', () => {
     assert.equal(existsSync(join(tree.paths.tempDirectory, 'scratch.png')), false);
     assert.equal(existsSync(join(models, 'loras', 'x', 'l.safetensors')), false);
     assert.equal(existsSync(join(models, 'loras', 'keep.safetensors')), true);
-    assert.deepEqual(readdirSync(dirname(next.journalFile as string)), [], 'the orphan journal is gone');
+    assert.equal(existsSync(dirname(next.journalFile as string)), false, 'the orphan journal is gone, and with it the emptied folder');
   });
 
   test('a live owner\'s journal is left alone by recover()', async (t) => {
@@ -171,6 +171,43 @@ describe('ephemeral journal', () => {
     const report = await make().recover();
     assert.equal(report.ignored.length, 1);
     assert.equal(readFileSync(join(victimDir, 'precious.txt'), 'utf8'), 'keep');
+  });
+});
+
+describe('the journal folder leaves no trace', () => {
+  test('cleanup removes the emptied journal folder; an existing user/ stays, one we created goes', async (t) => {
+    const { tree, make } = setup(t);
+    const user = join(tree.paths.baseDirectory, 'user');
+    const store = make();
+    await store.upload([{ source: Buffer.from('img'), to: 'input', name: 'e.png', ephemeral: true }]);
+    const journalDir = dirname(store.journalFile as string);
+    assert.equal(existsSync(journalDir), true, 'the journal folder exists while an ephemeral file does');
+    await store.removeEphemeral();
+    assert.equal(existsSync(journalDir), false, 'the emptied journal folder is removed');
+    assert.equal(existsSync(user), true, 'user/ existed before: left alone');
+
+    rmdirSync(user); // now as in a fresh checkout, where ComfyUI has not made user/ yet
+    const second = make();
+    await second.upload([{ source: Buffer.from('img2'), to: 'input', name: 'f.png', ephemeral: true }]);
+    assert.equal(existsSync(journalDir), true);
+    await second.removeEphemeral();
+    assert.equal(existsSync(user), false, 'user/, which the journal created, is removed with it');
+  });
+
+  test('the folder stays while another owner\'s journal is in it, and goes after recover() undoes a dead one', async (t) => {
+    const { make } = setup(t);
+    const live = make();
+    const other = make();
+    await live.upload([{ source: Buffer.from('a'), to: 'input', name: 'a.png', ephemeral: true }]);
+    await other.upload([{ source: Buffer.from('b'), to: 'input', name: 'b.png', ephemeral: true }]);
+    const journalDir = dirname(live.journalFile as string);
+    await live.removeEphemeral();
+    assert.equal(existsSync(journalDir), true, 'another journal is still there');
+    assert.deepEqual(readdirSync(journalDir), [basename(other.journalFile as string)]);
+    orphanJournal(other);
+    const report = await make().recover();
+    assert.equal(report.removed.length, 1);
+    assert.equal(existsSync(journalDir), false, 'recovery emptied the folder, so it is removed');
   });
 });
 

@@ -149,10 +149,12 @@ function assetSuite(title: string, skip: string | false, start: () => Promise<Re
       assert.deepEqual(listTree(input).filter((f) => f.startsWith('.') || f.startsWith('crash')), ['crash-cat.png']);
     });
 
-    const noPython = COMFYUI_PYTHON ? false : 'COMFYUI_PYTHON not set: the random TAESD VAE cannot be generated';
-    test('a random TAESD-shaped VAE uploaded ephemeral decodes a latent, then removeEphemeral deletes it', { skip: noPython }, async (t) => {
+    test('a random TAESD-shaped VAE uploaded ephemeral decodes a latent, then removeEphemeral deletes it', async (t) => {
       const vaeFile = join(comfy.root, 'random-taesd.safetensors');
-      execFileSync(COMFYUI_PYTHON as string, [fileURLToPath(new URL('./make_taesd.py', import.meta.url)), vaeFile], { stdio: 'pipe' });
+      // Real ComfyUI decodes with it, so it needs real weights (made with ComfyUI's own Python, which
+      // the real suite requires anyway); the stand-in never reads model files, so any bytes do there.
+      if (traits.objectInfoListsModels) execFileSync(COMFYUI_PYTHON as string, [fileURLToPath(new URL('./make_taesd.py', import.meta.url)), vaeFile], { stdio: 'pipe' });
+      else writeFileSync(vaeFile, 'stand-in: never read');
       const [vae] = await store.upload([{ source: vaeFile, to: 'vae', name: 'random-taesd.safetensors', ephemeral: true }]);
       assert.equal(vae?.ephemeral, true);
       assert.ok((await loaderList('VAELoader', 'vae_name')).includes('random-taesd.safetensors'));
@@ -176,7 +178,7 @@ function assetSuite(title: string, skip: string | false, start: () => Promise<Re
       assert.deepEqual(listTree(join(comfy.paths.baseDirectory, 'models', 'vae')), []);
       // Non-ephemeral uploads of the earlier tests are still there.
       assert.equal(existsSync(join(comfy.paths.baseDirectory, 'models', 'checkpoints', 'test-ckpt.safetensors')), true);
-      assert.deepEqual(readdirSync(join(comfy.paths.baseDirectory, 'user', 'comfy-connector-journal')), []);
+      assert.equal(existsSync(join(comfy.paths.baseDirectory, 'user', 'comfy-connector-journal')), false, 'journal and its emptied folder removed');
     });
   });
 }

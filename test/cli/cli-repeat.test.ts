@@ -9,7 +9,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, jsonLines, REAL_COMFY, REAL_SKIP, runCliToEnd, savePrompt, STANDIN_COMMAND, STANDIN_MAIN, TEST_NODES_YAML } from './harness.js';
+import { ensureBuilt, jsonLines, REAL_COMFY, REAL_SKIP, realComfyBase, runCliToEnd, savePrompt, STANDIN_COMMAND, STANDIN_MAIN, TEST_NODES_YAML } from './harness.js';
+
+/** Real ComfyUI's own folders: the tests leave nothing in the user's checkout. */
+const realBase = REAL_COMFY ? realComfyBase() : { args: [] as string[], cleanup: () => {} };
+after(() => realBase.cleanup());
 
 const targets = [
   {
@@ -21,7 +25,7 @@ const targets = [
   {
     name: 'real ComfyUI',
     skip: REAL_COMFY ? false : REAL_SKIP,
-    args: REAL_COMFY ? ['--comfyui', REAL_COMFY.path, '--python', REAL_COMFY.python] : [],
+    args: REAL_COMFY ? ['--comfyui', REAL_COMFY.path, '--python', REAL_COMFY.python, ...realBase.args] : [],
     env: { COMFY_CONNECTOR_COMMAND: '' },
   },
 ];

@@ -17,7 +17,6 @@ import {
   raisePrompt,
   REAL_COMFY,
   REAL_SKIP,
-  ROOT,
   runCliToEnd,
   savePrompt,
   slowPrompt,
@@ -27,6 +26,7 @@ import {
   survivors,
   TEST_NODES_YAML,
   TINY_PNG,
+  realComfyBase,
 } from './harness.js';
 
 interface Target {
@@ -37,6 +37,10 @@ interface Target {
   args: string[];
   env: NodeJS.ProcessEnv;
 }
+
+/** Real ComfyUI's own folders: the tests leave nothing in the user's checkout. */
+const realBase = REAL_COMFY ? realComfyBase() : { args: [] as string[], cleanup: () => {} };
+after(() => realBase.cleanup());
 
 const targets: Target[] = [
   {
@@ -50,7 +54,7 @@ const targets: Target[] = [
     name: 'real ComfyUI',
     real: true,
     skip: REAL_COMFY ? false : REAL_SKIP,
-    args: REAL_COMFY ? ['--comfyui', REAL_COMFY.path, '--python', REAL_COMFY.python, '--extra-model-paths', TEST_NODES_YAML] : [],
+    args: REAL_COMFY ? ['--comfyui', REAL_COMFY.path, '--python', REAL_COMFY.python, '--extra-model-paths', TEST_NODES_YAML, ...realBase.args] : [],
     env: { COMFY_CONNECTOR_COMMAND: '' },
   },
 ];
@@ -99,8 +103,11 @@ for (const target of targets) {
       assert.ok(saved[0]!.startsWith(out) && existsSync(saved[0]!), `saved into --out: ${saved[0]}`);
       assert.match(basename(saved[0]!), /^cli-ok.*\.png$/);
       assert.ok(records.some((r) => r.file === 'slow.json' && r.type === 'progress'), 'the slow run reported progress before its timeout');
-      const preview = records.find((r) => r.type === 'preview');
-      if (preview) assert.equal(typeof preview.bytes, 'number', 'previews carry their size, not their bytes');
+      // slow.json's SlowCounter sends a JPEG preview per step (send_preview: true): one must arrive.
+      const preview = records.find((r) => r.type === 'preview' && r.file === 'slow.json');
+      assert.ok(preview, 'the slow run reported a preview');
+      assert.equal(typeof preview.bytes, 'number', 'previews carry their size, not their bytes');
+      assert.ok((preview.bytes as number) > 0);
       const [execution] = finals.filter((r) => r.code === 'COMFY_EXECUTION');
       assert.match(String(execution!.message), /cli test asked this node to fail/);
       assert.equal(execution!.exitCode, 4);
@@ -202,14 +209,14 @@ describe('start failures', () => {
 
   test('a ComfyUI folder that does not exist: exit 6 with COMFY_NOT_FOUND and the fix', async () => {
     const missing = join(tmpdir(), 'comfy-connector-no-such-comfyui');
-    const run = await runCliToEnd(['run', join(ROOT, 'package.json'), '--comfyui', missing], { env: { COMFY_CONNECTOR_COMMAND: '' } });
+    const run = await runCliToEnd(['run', join(dir, 'ok.json'), '--comfyui', missing], { env: { COMFY_CONNECTOR_COMMAND: '' } });
     assert.equal(run.code, 6, run.stderr);
     assert.match(run.stderr, /COMFY_NOT_FOUND/);
     assert.match(run.stderr, /--comfyui/);
   });
 
   test('a server command that exits at once: exit 6 with COMFY_START_FAILED, as a JSON error line', async () => {
-    const run = await runCliToEnd(['run', join(ROOT, 'package.json'), '--json'], {
+    const run = await runCliToEnd(['run', join(dir, 'ok.json'), '--json'], {
       env: { COMFY_CONNECTOR_COMMAND: JSON.stringify([process.execPath, '-e', 'console.error("stand-in refuses to start"); process.exit(3)', '--']) },
     });
     assert.equal(run.code, 6, run.stderr);

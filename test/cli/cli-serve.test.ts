@@ -21,6 +21,7 @@ import {
   startCli,
   survivors,
   TINY_PNG,
+  realComfyBase,
 } from './harness.js';
 
 const FIXTURE_OBJECT_INFO = join(ROOT, 'test', 'fixtures', 'comfyui-0.33.0', 'object_info.json');
@@ -99,6 +100,10 @@ test('convert of a workflow with a node type the definitions lack: exit 3', { sk
   assert.match(run.stderr, /COMFY_UNKNOWN_NODE_TYPE[\s\S]*NoSuchNodeAnywhere/);
 });
 
+/** Real ComfyUI's own folders: the tests leave nothing in the user's checkout. */
+const realBase = REAL_COMFY ? realComfyBase() : { args: [] as string[], cleanup: () => {} };
+after(() => realBase.cleanup());
+
 const targets = [
   {
     name: 'stand-in ComfyUI',
@@ -110,7 +115,7 @@ const targets = [
   {
     name: 'real ComfyUI',
     skip: REAL_COMFY ? false : REAL_SKIP,
-    args: REAL_COMFY ? ['--comfyui', REAL_COMFY.path, '--python', REAL_COMFY.python] : [],
+    args: REAL_COMFY ? ['--comfyui', REAL_COMFY.path, '--python', REAL_COMFY.python, ...realBase.args] : [],
     env: { COMFY_CONNECTOR_COMMAND: '' } as NodeJS.ProcessEnv,
     real: true,
   },

@@ -3,7 +3,8 @@
  * and tracks the processes it starts so a test can prove none is left behind.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
@@ -13,6 +14,18 @@ export const REAL_COMFY = process.env.COMFYUI_PATH && process.env.COMFYUI_PYTHON
   ? { path: process.env.COMFYUI_PATH, python: process.env.COMFYUI_PYTHON }
   : undefined;
 export const REAL_SKIP = 'COMFYUI_PATH/COMFYUI_PYTHON not set: real ComfyUI tests skipped';
+
+/**
+ * Real ComfyUI gets a base folder of its own (input, output, user, models), so the tests leave
+ * nothing in the user's checkout; scripts/checkout-guard.mjs fails a run that does.
+ * Pass `args` to the CLI; call `cleanup` in an after hook.
+ */
+export function realComfyBase(): { base: string; args: string[]; cleanup: () => void } {
+  const base = mkdtempSync(join(tmpdir(), 'cli-comfy-base-'));
+  // ComfyUI lists <base>/custom_nodes at start and exits when it is missing.
+  mkdirSync(join(base, 'custom_nodes'));
+  return { base, args: [`--arg=--base-directory=${base}`], cleanup: () => rmSync(base, { recursive: true, force: true }) };
+}
 export const TEST_NODES_YAML = join(ROOT, 'test', 'comfy-nodes', 'extra_model_paths.yaml');
 export const STANDIN_MAIN = join(ROOT, 'test', 'standin', 'main.ts');
 /** How the CLI starts the stand-in (COMFY_CONNECTOR_COMMAND); tsx by absolute URL, as the cwd may be anywhere. */

@@ -36,19 +36,20 @@ test('usage errors exit 2 before any server starts', async () => {
 
   const missing = await cli(['run', 'does-not-exist.json', '--comfyui', '/nowhere']);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /COMFY_CLI_USAGE[\s\S]*does-not-exist\.json/);
+  assert.match(missing.stderr, /COMFY_FILE_UNREADABLE[\s\S]*workflow file "does-not-exist\.json" does not exist/);
 });
 
-test('a malformed --set, or no ComfyUI at all, is a usage error naming the fix', async () => {
+test('a malformed --set is a usage error; no ComfyUI anywhere is COMFY_NOT_FOUND naming the fix', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cli-program-'));
   try {
-    await writeFile(join(dir, 'wf.json'), '{}');
+    await writeFile(join(dir, 'wf.json'), JSON.stringify({ '1': { class_type: 'EmptyImage', inputs: { width: 8 } } }));
     const badSet = await cli(['run', 'wf.json', '--set', 'seed42', '--comfyui', '/nowhere'], {}, dir);
     assert.equal(badSet.code, 2);
     assert.match(badSet.stderr, /--set "seed42" is not KEY=VALUE/);
-    const noServer = await cli(['run', 'wf.json'], {}, dir);
-    assert.equal(noServer.code, 2);
-    assert.match(noServer.stderr, /--comfyui DIR/);
+    // An empty HOME and working folder: comfy-cli's places and ./ComfyUI hold nothing.
+    const noServer = await cli(['run', 'wf.json'], { HOME: dir, PATH: '' }, dir);
+    assert.equal(noServer.code, 6);
+    assert.match(noServer.stderr, /COMFY_NOT_FOUND[\s\S]*comfy-cli's config[\s\S]*--comfyui DIR/);
     const badRepeat = await cli(['run', 'wf.json', '--repeat', '0', '--comfyui', '/nowhere'], {}, dir);
     assert.equal(badRepeat.code, 2);
   } finally {
@@ -96,6 +97,6 @@ test('with --json a usage error is also one JSON error line on stdout', async ()
   assert.equal(code, 2);
   const record = JSON.parse(stdout.trim()) as Record<string, unknown>;
   assert.equal(record.type, 'error');
-  assert.equal(record.code, 'COMFY_CLI_USAGE');
+  assert.equal(record.code, 'COMFY_FILE_UNREADABLE');
   assert.equal(record.exitCode, 2);
 });

@@ -3,10 +3,11 @@
  * output folders, the test node pack, in-memory database. Stopped (and its folders removed) by stop().
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { guardGroup } from '../helpers/targets.js';
 
 export const COMFYUI_PATH = process.env['COMFYUI_PATH'];
 export const COMFYUI_PYTHON = process.env['COMFYUI_PYTHON'];
@@ -43,19 +44,22 @@ export function freePort(): Promise<number> {
 export async function startRealComfy(extraArgs: string[] = []): Promise<RealComfy> {
   if (!COMFYUI_PATH || !COMFYUI_PYTHON) throw new Error('COMFYUI_PATH/COMFYUI_PYTHON not set');
   const dir = await mkdtemp(join(tmpdir(), 'cc-client-comfy-'));
+  await mkdir(join(dir, 'user')); // ComfyUI refuses a --user-directory that does not exist
   const port = await freePort();
   const outputDirectory = join(dir, 'output');
   const args = [
     join(COMFYUI_PATH, 'main.py'), '--cpu', '--listen', '127.0.0.1', '--port', String(port),
     '--temp-directory', dir, '--input-directory', join(dir, 'input'), '--output-directory', outputDirectory,
+    '--user-directory', join(dir, 'user'),
     '--database-url', 'sqlite:///:memory:', '--extra-model-paths-config', TEST_NODES, ...extraArgs,
   ];
   const child = spawn(COMFYUI_PYTHON, args, {
     cwd: COMFYUI_PATH,
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' }, // no __pycache__ in test/comfy-nodes
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  guardGroup(child, 5000, dir); // gone with this process, even if it is SIGKILLed
   const log: string[] = [];
   const url = `http://127.0.0.1:${port}`;
   let exited = false;

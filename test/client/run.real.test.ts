@@ -243,8 +243,11 @@ describe('ComfyClient against real ComfyUI', { skip: realSkip, timeout: 300_000 
     const error = await client.run(slow(100, 100), { timeout: 1500 }).catch((e: unknown) => e);
     assert.ok(error instanceof RunTimeoutError, String(error));
     assert.equal(error.timeoutMs, 1500);
+    assert.ok(error.promptId, 'the timeout names its prompt');
+    // Our prompt is gone; the previous test's interrupted prompt may still be leaving the queue.
     const queue = await client.queue();
-    assert.equal(queue.queue_running.length + queue.queue_pending.length, 0);
+    const ours = [...queue.queue_running, ...queue.queue_pending].filter((item) => item[1] === error.promptId);
+    assert.deepEqual(ours, []);
   });
 
   test('failAll rejects every waiting run at once', async () => {

@@ -4,7 +4,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelledError, ConnectionLostError, WorkerStalledError } from '../../src/errors.js';
+import { createServer, request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CancelledError, ConnectionLostError, RunTimeoutError, ValidationError, WorkerStalledError } from '../../src/errors.js';
 import { ComfyClient, type PromptGraph, type RunEvent } from '../../src/client/index.js';
 import { startStandin, type StartedTarget } from '../helpers/targets.js';
 import { waitForEvent } from './wait-for-event.js';
@@ -89,6 +92,120 @@ describe('ComfyClient against the stand-in', { timeout: 120_000 }, () => {
     assert.ok(aError instanceof CancelledError && aError.stage === 'running', String(aError));
     const queue = await client.queue();
     assert.equal(queue.queue_pending.length + queue.queue_running.length, 0);
+  });
+});
+
+// These ran against test/client/fake-comfy.ts, a look-alike no contract checked; the stand-in is.
+describe('ComfyClient against the stand-in: queueing, validation, abort, headers', { timeout: 120_000 }, () => {
+  let target: StartedTarget;
+  let client: ComfyClient;
+
+  before(async () => {
+    target = await startStandin();
+    client = new ComfyClient({ url: target.url, pollIntervalMs: 100, quietMs: 300 });
+  });
+
+  after(async () => {
+    client?.close();
+    await target?.stop();
+  });
+
+  test('queued events count the prompts ahead', async () => {
+    await setFaults(target.url, { stallWorker: true });
+    const positions: number[] = [];
+    const runs = [1, 2, 3].map((c) => client.run(saveImage(c + 200), { onEvent: (e) => { if (e.type === 'queued') positions.push(e.position); } }));
+    try {
+      while (positions.length < 3) await new Promise((r) => setTimeout(r, 10));
+      // Submitted one after another onto a stalled queue: 0, 1 and 2 prompts ahead.
+      assert.deepEqual([...positions].sort(), [0, 1, 2]);
+    } finally {
+      await setFaults(target.url, {});
+    }
+    for (const r of await Promise.all(runs)) assert.equal(r.history.status?.status_str, 'success');
+  });
+
+  test('a timeout while queued deletes the prompt and rejects with RunTimeoutError', async () => {
+    await setFaults(target.url, { stallWorker: true });
+    try {
+      const error = await client.run(saveImage(300), { timeout: 300 }).catch((e: unknown) => e);
+      assert.ok(error instanceof RunTimeoutError, String(error));
+      const queue = await client.queue();
+      assert.deepEqual(queue.queue_pending.map((item) => item[1]), [], 'the timed-out prompt was deleted from the queue');
+    } finally {
+      await setFaults(target.url, {});
+    }
+  });
+
+  test('validation errors from a 400 reject before anything runs, naming the input', async () => {
+    const events: RunEvent[] = [];
+    const bad: PromptGraph = { ...saveImage(1), '1': { class_type: 'EmptyImage', inputs: { width: 0, height: 8, batch_size: 1, color: 0 } } };
+    const error = await client.run(bad, { onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
+    assert.ok(error instanceof ValidationError, String(error));
+    assert.equal(error.issues[0]?.nodeId, '1');
+    assert.equal(error.issues[0]?.inputName, 'width');
+    assert.deepEqual(events.map((e) => e.type), ['error']);
+  });
+
+  test('an already aborted signal rejects without posting', async () => {
+    const before = Object.keys(await (await fetch(`${target.url}/history`)).json()).length;
+    const error = await client.run(saveImage(400), { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    assert.ok(error instanceof CancelledError && error.stage === 'before-queue', String(error));
+    assert.equal((await client.queue()).queue_pending.length, 0);
+    assert.equal(Object.keys(await (await fetch(`${target.url}/history`)).json()).length, before, 'nothing was queued');
+  });
+
+  test('headers go on every HTTP call and on the socket; view() returns the saved bytes', async () => {
+    const seen: string[] = [];
+    const upstream = new URL(target.url);
+    // A forwarding proxy that records the Authorization header of every request and upgrade.
+    const proxy = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers['authorization'] ?? '-'}`);
+      const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 500, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(forward);
+    });
+    proxy.on('upgrade', (req, socket) => {
+      seen.push(`UPGRADE ${req.url} ${req.headers['authorization'] ?? '-'}`);
+      socket.destroy();
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const address = proxy.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const viaProxy = new ComfyClient({ url: `http://127.0.0.1:${port}`, headers: { Authorization: 'Bearer t0k' }, pollIntervalMs: 50, quietMs: 50, connectTimeoutMs: 500 });
+    try {
+      const result = await viaProxy.run(saveImage(500));
+      const filename = result.outputs[0]?.filename ?? '';
+      const bytes = await viaProxy.view({ filename });
+      assert.deepEqual(bytes, readFileSync(join(target.dirs.output, filename)), 'the bytes of the saved file');
+      assert.ok(seen.some((s) => s.startsWith('UPGRADE /ws?clientId=') && s.endsWith('Bearer t0k')), seen.join('\n'));
+      assert.ok(seen.some((s) => s.startsWith('POST /prompt')));
+      assert.ok(seen.some((s) => s.startsWith('GET /view')));
+      assert.ok(seen.every((s) => s.endsWith('Bearer t0k')), seen.join('\n'));
+    } finally {
+      viaProxy.close();
+      proxy.closeAllConnections();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
+  });
+});
+
+describe('ComfyClient when the server goes away', { timeout: 120_000 }, () => {
+  test('a run waiting in the queue rejects with ConnectionLostError once the server is gone', async () => {
+    const target = await startStandin({ env: { COMFY_STANDIN_FAULTS: JSON.stringify({ stallWorker: true }) } });
+    const client = new ComfyClient({ url: target.url, pollIntervalMs: 50, quietMs: 100, connectionGraceMs: 300, stallTimeoutMs: 60_000 });
+    try {
+      const events: RunEvent[] = [];
+      const run = client.run(saveImage(6), { onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
+      await waitForEvent(events, 'queued');
+      await target.stop();
+      const error = await run;
+      assert.ok(error instanceof ConnectionLostError, String(error));
+    } finally {
+      client.close();
+      await target.stop();
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ComfyConnector } from '../../src/connector.js';
 import { ComfyError, ServerCrashedError } from '../../src/errors.js';
-import { alive, connectorTargets, groupAlive, invertPrompt, REPO_ROOT, sleep, slowPrompt, waitDead } from './harness.js';
+import { alive, connectorTargets, groupAlive, invertPrompt, REPO_ROOT, sleep, slowPrompt, stopThenDelete, waitDead } from './harness.js';
 
 interface ChildReport { node: number; comfy: number; group: number; watchdog: number; instance: string; paths: Array<string | undefined> }
 
@@ -35,9 +35,9 @@ for (const target of connectorTargets()) {
   describe(`crashes (${target.name})`, { skip: target.skip }, () => {
     test('SIGKILL of ComfyUI during a run rejects COMFY_SERVER_CRASHED within 1 s; restart: on-crash serves the next run', async (t) => {
       const { options, cleanup } = target.options({ restart: 'on-crash' });
-      t.after(cleanup);
+      const stopFirst = stopThenDelete(t, cleanup);
       const connector = await ComfyConnector.create(options);
-      t.after(() => connector.killApi());
+      stopFirst(() => connector.killApi());
       const firstPid = connector.server!.pid!;
       const firstUrl = connector.url;
 
@@ -69,9 +69,9 @@ for (const target of connectorTargets()) {
 
     test('without restart, the call after a crash rejects COMFY_SERVER_CRASHED and killApi() still cleans up', async (t) => {
       const { options, cleanup } = target.options();
-      t.after(cleanup);
+      const stopFirst = stopThenDelete(t, cleanup);
       const connector = await ComfyConnector.launch(options);
-      t.after(() => connector.killApi());
+      stopFirst(() => connector.killApi());
       const pid = connector.server!.pid!;
       const pgid = connector.server!.pgid!;
       const watchdog = connector.server!.watchdogPid;
@@ -88,10 +88,10 @@ for (const target of connectorTargets()) {
 
     test('SIGKILL of the Node parent: every process is gone within 2 s', async (t) => {
       const { options, cleanup } = target.options();
-      t.after(cleanup);
+      const stopFirst = stopThenDelete(t, cleanup);
       const child = await startChild(options);
       const { node, comfy, group, watchdog, instance } = child.report;
-      t.after(async () => {
+      stopFirst(async () => {
         // Belt and braces for a failing assertion: never leave the group behind.
         try { process.kill(-group, 'SIGKILL'); } catch { /* gone */ }
         child.kill();
@@ -113,7 +113,7 @@ for (const target of connectorTargets()) {
 
     test('ephemeral uploads of a SIGKILLed parent are removed by the next create() on the same base', async (t) => {
       const { options, base, cleanup } = target.options();
-      t.after(cleanup);
+      const stopFirst = stopThenDelete(t, cleanup);
       const input = join(base, 'input');
       mkdirSync(input, { recursive: true });
       writeFileSync(join(input, 'crash-replaced.png'), 'ORIGINAL');
@@ -122,7 +122,7 @@ for (const target of connectorTargets()) {
         { source: 'kept lora bytes', to: 'loras', name: 'crash-kept.safetensors' },
         { source: 'ephemeral image bytes', to: 'input', name: 'crash-replaced.png', overwrite: true, ephemeral: true },
       ]);
-      t.after(async () => {
+      stopFirst(async () => {
         try { process.kill(-child.report.group, 'SIGKILL'); } catch { /* gone */ }
         child.kill();
         await child.exited;
@@ -137,7 +137,7 @@ for (const target of connectorTargets()) {
       assert.equal(existsSync(ephemeralLora), true, 'nobody cleaned up yet (the parent was SIGKILLed)');
 
       const next = await ComfyConnector.create(options);
-      t.after(() => next.killApi());
+      stopFirst(() => next.killApi());
       assert.equal(existsSync(ephemeralLora), false, 'the ephemeral model is gone');
       assert.equal(readFileSync(join(input, 'crash-replaced.png'), 'utf8'), 'ORIGINAL', 'the replaced image is restored');
       assert.equal(readFileSync(keptLora!, 'utf8'), 'kept lora bytes', 'a plain upload stays');

@@ -34,7 +34,45 @@ export function makeBase(prefix = 'connector-base-'): { base: string; cleanup: (
   const base = mkdtempSync(join(tmpdir(), prefix));
   // Real ComfyUI lists <base>/custom_nodes at start and exits when it is missing.
   mkdirSync(join(base, 'custom_nodes'));
-  return { base, cleanup: () => rmSync(base, { recursive: true, force: true }) };
+  const cleanup = () => {
+    // Deleting the folder under a running server hides whatever the server would still write or
+    // fail at: stop servers first (see stopThenDelete). Removed either way, then reported.
+    const users = pidsUsing(base);
+    // Killed so that the failure below does not leave them running (later after-hooks do not run).
+    for (const pid of users) { try { process.kill(-pid, 'SIGKILL'); } catch { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } }
+    rmSync(base, { recursive: true, force: true });
+    if (users.length > 0) throw new Error(`${base} was deleted while pid ${users.join(', ')} still ran with it: stop the server before deleting its folder`);
+  };
+  return { base, cleanup };
+}
+
+/**
+ * `t.after` hooks run in the order they were registered, so registering "delete the base" first
+ * (needed when create() throws) would delete it before the server stops. One hook instead: what
+ * `stopFirst` registers runs first (last registered first), then `cleanup`.
+ */
+export function stopThenDelete(t: { after(fn: () => unknown): void }, cleanup: () => void): (stop: () => unknown) => void {
+  const stops: Array<() => unknown> = [];
+  t.after(async () => {
+    try {
+      for (const stop of stops.reverse()) await stop();
+    } finally {
+      cleanup();
+    }
+  });
+  return (stop) => { stops.push(stop); };
+}
+
+/** Live processes whose command line names `path` (a server started with --base-directory path). */
+export function pidsUsing(path: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').includes(path) && processAlive(Number(entry))) pids.push(Number(entry));
+    } catch { /* gone meanwhile */ }
+  }
+  return pids;
 }
 
 export function connectorTargets(): ConnectorTarget[] {

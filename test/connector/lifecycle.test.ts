@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ComfyConnector } from '../../src/connector.js';
 import { ComfyError } from '../../src/errors.js';
-import { alive, connectorTargets, groupAlive, invertPrompt, slowPrompt } from './harness.js';
+import { alive, connectorTargets, groupAlive, invertPrompt, slowPrompt, stopThenDelete } from './harness.js';
 
 function isCode(code: string) {
   return (error: unknown) => {
@@ -21,9 +21,9 @@ for (const target of connectorTargets()) {
   describe(`connector lifecycle (${target.name})`, { skip: target.skip }, () => {
     test('concurrent and repeated create() share one boot and one instance; after killApi() a new one boots', async (t) => {
       const { options, cleanup } = target.options();
-      t.after(cleanup);
+      const stopFirst = stopThenDelete(t, cleanup);
       const started: ComfyConnector[] = [];
-      t.after(async () => {
+      stopFirst(async () => {
         for (const c of started) await c.killApi();
       });
       const [a, b, c] = await Promise.all([ComfyConnector.create(options), ComfyConnector.create(options), ComfyConnector.create(options)]);
@@ -53,9 +53,9 @@ for (const target of connectorTargets()) {
       await assert.rejects(ComfyConnector.create({ comfyuiPath: missing }), isCode('COMFY_NOT_FOUND'));
       await assert.rejects(ComfyConnector.create({ comfyuiPath: missing }), isCode('COMFY_NOT_FOUND'), 'the failure is not cached either');
       const { options, cleanup } = target.options();
-      t.after(cleanup);
+      const stopFirst = stopThenDelete(t, cleanup);
       const connector = await ComfyConnector.create(options);
-      t.after(() => connector.killApi());
+      stopFirst(() => connector.killApi());
       assert.ok(alive(connector.server?.pid));
       assert.equal((await connector.runWorkflow(invertPrompt('after-failure'))).outputs.length, 1);
     });
@@ -63,12 +63,12 @@ for (const target of connectorTargets()) {
     test('launch() gives independent servers side by side', async (t) => {
       const one = target.options();
       const two = target.options();
-      t.after(() => {
+      const stopFirst = stopThenDelete(t, () => {
         one.cleanup();
         two.cleanup();
       });
       const launched: ComfyConnector[] = [];
-      t.after(async () => {
+      stopFirst(async () => {
         await Promise.all(launched.map((c) => c.killApi()));
       });
       const a = await ComfyConnector.launch(one.options);
@@ -94,9 +94,9 @@ for (const target of connectorTargets()) {
 
     test('killApi(): idempotent and concurrent; every process, the instance folder and the socket are gone; later calls reject COMFY_CLOSED', async (t) => {
       const { options, cleanup } = target.options();
-      t.after(cleanup);
+      const stopFirst = stopThenDelete(t, cleanup);
       const connector = await ComfyConnector.create(options);
-      t.after(() => connector.killApi());
+      stopFirst(() => connector.killApi());
       const server = connector.server!;
       const pid = server.pid!;
       const pgid = server.pgid!;
@@ -139,9 +139,9 @@ test("killApi() leaves the user's base directory and its outputs in place", asyn
   // The base directory is the user's (passed with --base-directory): killApi() must not delete it.
   const [standin] = connectorTargets();
   const { options, base, cleanup } = standin!.options();
-  t.after(cleanup);
+  const stopFirst = stopThenDelete(t, cleanup);
   const connector = await ComfyConnector.create(options);
-  t.after(() => connector.killApi());
+  stopFirst(() => connector.killApi());
   await connector.runWorkflow(invertPrompt('keep'));
   await connector.killApi();
   assert.equal(existsSync(base), true);

@@ -20,9 +20,13 @@ for (const target of contractTargets()) {
   describe(`connect() remote mode (${target.name})`, { skip: target.skip }, () => {
     test('runWorkflow works; model uploads and ephemeral files are COMFY_REMOTE_UNSUPPORTED; killApi leaves the server running', async (t) => {
       const server = await target.start();
-      t.after(() => server.stop());
-      const connector = await ComfyConnector.connect(server.url);
-      t.after(() => connector.killApi());
+      // One hook, client first: after hooks run in registration order.
+      let connector: ComfyConnector | undefined;
+      t.after(async () => {
+        await connector?.killApi();
+        await server.stop();
+      });
+      connector = await ComfyConnector.connect(server.url);
       assert.equal(connector.server, undefined);
       assert.equal(connector.url, server.url);
 

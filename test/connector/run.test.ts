@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ComfyConnector } from '../../src/connector.js';
-import { ComfyError, ExecutionError, ValidationError } from '../../src/errors.js';
+import { CancelledError, ComfyError, ExecutionError, RunTimeoutError, ValidationError } from '../../src/errors.js';
 import type { RunEvent } from '../../src/client/index.js';
 import { connectorTargets, invertPrompt, invertUiWorkflow, loadImagePrompt, pngSize, pngTexts, slowPrompt, tinyPng } from './harness.js';
 
@@ -21,6 +21,17 @@ function isCode(code: string) {
 async function historyCount(connector: ComfyConnector): Promise<number> {
   const response = await fetch(`${connector.url}/history`);
   return Object.keys((await response.json()) as object).length;
+}
+
+/** The last status message of a prompt's history entry, waiting up to 10 s for the entry. */
+async function endedWith(connector: ComfyConnector, promptId: string): Promise<string | undefined> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const history = (await (await fetch(`${connector.url}/history/${promptId}`)).json()) as Record<string, { status: { messages: Array<[string, unknown]> } }>;
+    const last = history[promptId]?.status.messages.at(-1)?.[0];
+    if (last !== undefined || Date.now() > deadline) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Files in a folder, recursively, relative names. */
@@ -170,14 +181,21 @@ for (const target of connectorTargets()) {
       assert.ok(error instanceof ComfyError, String(error));
       assert.equal(error.code, 'COMFY_CANCELLED', error.message);
       assert.ok(events.includes('progress'), 'it was running when cancelled');
+      assert.ok(error instanceof CancelledError && error.promptId, String(error));
+      // 500 × 50 ms: only an interrupt ends it within the wait below.
+      assert.equal(await endedWith(connector, error.promptId), 'execution_interrupted');
       // The server is free again: the next run completes.
       assert.equal((await connector.runWorkflow(invertPrompt('after-cancel'))).outputs.length, 1);
     });
 
     test('a run longer than its timeout rejects COMFY_TIMEOUT and is cancelled on the server', async () => {
-      await assert.rejects(connector.runWorkflow(slowPrompt(600, 50), { timeout: 1500 }), isCode('COMFY_TIMEOUT'));
-      const queue = (await (await fetch(`${connector.url}/queue`)).json()) as { queue_running: unknown[]; queue_pending: unknown[] };
-      assert.equal(queue.queue_pending.length, 0);
+      const error = await connector.runWorkflow(slowPrompt(600, 50), { timeout: 1500 }).then(() => assert.fail('expected a rejection'), (e: unknown) => e);
+      assert.ok(error instanceof RunTimeoutError, String(error));
+      assert.ok(error.promptId, 'the timed-out run names its prompt');
+      // The prompt was running (600 × 50 ms): only an interrupt ends it before 30 s.
+      assert.equal(await endedWith(connector, error.promptId), 'execution_interrupted');
+      const queue = (await (await fetch(`${connector.url}/queue`)).json()) as { queue_running: unknown[][]; queue_pending: unknown[][] };
+      assert.deepEqual([...queue.queue_running, ...queue.queue_pending].map((item) => item[1]), []);
       assert.equal((await connector.runWorkflow(invertPrompt('after-timeout'))).outputs.length, 1);
     });
   });

@@ -2,9 +2,11 @@
 // shutdown, argparse's exit 2, and exit 1 when the port is taken.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { contractTargets, freePort, makeDirs, spawnLogged, standardArgs } from '../helpers/targets.js';
+import { contractTargets, freePort, makeDirs, REPO_ROOT, spawnLogged, standardArgs } from '../helpers/targets.js';
 
 const INFO = '\x1b[32m[INFO]\x1b[0m ';
 
@@ -62,3 +64,11 @@ for (const target of contractTargets()) {
     });
   });
 }
+
+// Real ComfyUI imports the test node pack from the checkout: Python's byte code must not show up
+// as changes (the helpers also set PYTHONDONTWRITEBYTECODE, but ComfyServer's own launches may not).
+test('__pycache__ under test/comfy-nodes is ignored by git', { skip: existsSync(join(REPO_ROOT, '.git')) ? false : 'not a git checkout' }, () => {
+  const path = 'test/comfy-nodes/comfy_connector_test_nodes/__pycache__/__init__.cpython-312.pyc';
+  const r = spawnSync('git', ['check-ignore', '-q', path], { cwd: REPO_ROOT });
+  assert.equal(r.status, 0, `${path} is not ignored`);
+});

@@ -6,26 +6,29 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { contractTargets, type StartedTarget } from '../helpers/targets.js';
 import { getJson, postJson, RecordingSocket } from '../helpers/comfy-ws.js';
-import { assertHistoryEntryShape, RAISE_PROMPT, SAVE_PROMPT, SLOW_PROMPT, squash } from './shapes.js';
+import { assertHistoryEntryShape, RAISE_PROMPT, SAVE_PROMPT, SLOW_PROMPT, squash, webpSize } from './shapes.js';
+import { NODE_REPLACEMENTS } from '../standin/node-replacements.js';
+
+const RECORDED_STATS = JSON.parse(readFileSync(new URL('../fixtures/comfyui-0.33.0/system_stats.json', import.meta.url), 'utf8')) as { system: { comfy_package_versions: unknown[] } };
 
 for (const target of contractTargets()) {
   describe(`protocol contract: ${target.name}`, { skip: target.skip, concurrency: 1 }, () => {
     let t: StartedTarget;
     let ws: RecordingSocket;
-    let testNodes = false;
     const clientId = `contract-${target.name}-${randomUUID()}`;
     const queue = (prompt: unknown, extra: Record<string, unknown> = {}) => postJson(`${t.url}/prompt`, { prompt, client_id: clientId, ...extra });
-    const needTestNodes = (tt: { skip(msg: string): void }) => {
-      if (!testNodes) { tt.skip('comfy_connector_test_nodes not loaded on this server'); return true; }
-      return false;
-    };
 
     before(async () => {
       t = await target.start();
       ws = await RecordingSocket.open(t.url, clientId);
-      testNodes = 'ComfyConnectorSlowCounter' in (await getJson(`${t.url}/object_info/ComfyConnectorSlowCounter`));
     });
     after(async () => { ws?.close(); await t?.stop(); });
+
+    test('the test node pack (test/comfy-nodes, part of this repository) is loaded', async () => {
+      // It ships with the repository, so a server without it is broken here, never a reason to skip.
+      const info = await getJson(`${t.url}/object_info`);
+      for (const name of ['ComfyConnectorSlowCounter', 'ComfyConnectorRaise']) assert.ok(info[name], `${name} missing from /object_info:\n${t.log().slice(-2000)}`);
+    });
 
     test('/object_info lists the core nodes with their definitions', async () => {
       const info = await getJson(`${t.url}/object_info`);
@@ -50,6 +53,14 @@ for (const target of contractTargets()) {
       assert.equal((await fetch(`${t.url}/models/unet`)).status, 404);
       assert.ok(Array.isArray(await getJson(`${t.url}/embeddings`)));
       assert.deepEqual(await getJson(`${t.url}/prompt`), { exec_info: { queue_remaining: 0 } });
+      assert.deepEqual(stats.system.comfy_package_versions, RECORDED_STATS.system.comfy_package_versions);
+    });
+
+    test('/node_replacements answers what v0.33 registers, as /features advertises', async () => {
+      assert.equal((await getJson(`${t.url}/features`)).node_replacements, true);
+      const replacements = await getJson(`${t.url}/node_replacements`);
+      assert.deepEqual(replacements, NODE_REPLACEMENTS);
+      assert.deepEqual(await getJson(`${t.url}/api/node_replacements`), replacements);
     });
 
     test('a normal run writes a PNG readable via /view and a history entry of the recorded shape', async () => {
@@ -76,6 +87,11 @@ for (const target of contractTargets()) {
       assert.ok(png.includes(Buffer.from('tEXtprompt\0')), 'prompt text chunk');
       assert.ok(png.includes(Buffer.from('tEXtworkflow\0{"id": "wf-1"}')), 'workflow text chunk');
       assert.ok(existsSync(join(t.dirs.output, `${prefix}_00001_.png`)));
+      // ?preview=webp;50 converts: a WebP of the same size (lossy on ComfyUI, lossless on the stand-in).
+      const preview = await fetch(`${t.url}/view?filename=${prefix}_00001_.png&type=output&preview=webp;50`);
+      assert.equal(preview.status, 200);
+      assert.equal(preview.headers.get('content-type'), 'image/webp');
+      assert.deepEqual(webpSize(Buffer.from(await preview.arrayBuffer())), { width: 16, height: 8 });
 
       const types = ws.forPrompt(r.body.prompt_id, from).map((m) => m.type);
       assert.deepEqual(squash(types), [
@@ -100,8 +116,7 @@ for (const target of contractTargets()) {
       assert.equal(existsSync(join(t.dirs.output, `${prefix}_00002_.png`)), false);
     });
 
-    test('a node that raises ends with execution_error and an error history entry', async (tt) => {
-      if (needTestNodes(tt)) return;
+    test('a node that raises ends with execution_error and an error history entry', async () => {
       const from = ws.frames.length;
       const r = await queue(RAISE_PROMPT('contract boom'));
       assert.equal(r.status, 200);
@@ -123,8 +138,7 @@ for (const target of contractTargets()) {
       assert.equal(entry.status.messages.at(-1)[0], 'execution_error');
     });
 
-    test('interrupt with prompt_id stops a running SlowCounter: execution_interrupted, error history', async (tt) => {
-      if (needTestNodes(tt)) return;
+    test('interrupt with prompt_id stops a running SlowCounter: execution_interrupted, error history', async () => {
       const from = ws.frames.length;
       const r = await queue(SLOW_PROMPT(200, 100));
       await ws.waitFor((f) => f.kind === 'json' && f.type === 'progress' && f.data.prompt_id === r.body.prompt_id);
@@ -144,10 +158,15 @@ for (const target of contractTargets()) {
       const entry = (await getJson(`${t.url}/history/${r.body.prompt_id}`))[r.body.prompt_id];
       assert.equal(entry.status.status_str, 'error');
       assert.equal(entry.status.messages.at(-1)[0], 'execution_interrupted');
+      assert.deepEqual(Object.keys(entry.status.messages.at(-1)[1]).sort(), ['executed', 'node_id', 'node_type', 'prompt_id', 'timestamp'], 'the history copy has no traceback either');
+      // A bare reply (aiohttp's web.Response(status=200)) has no Content-Type.
+      const idle = await fetch(`${t.url}/interrupt`, { method: 'POST' });
+      assert.equal(idle.status, 200);
+      assert.equal(idle.headers.get('content-type'), null);
+      assert.equal(await idle.text(), '');
     });
 
-    test('queued prompts wait behind the running one; a pending one can be deleted', async (tt) => {
-      if (needTestNodes(tt)) return;
+    test('queued prompts wait behind the running one; a pending one can be deleted', async () => {
       const a = await queue(SLOW_PROMPT(30, 100));
       const b = await queue(SLOW_PROMPT(2, 1));
       const c = await queue(SLOW_PROMPT(3, 1));

@@ -33,3 +33,17 @@ export function assertHistoryEntryShape(entry: any, promptId: string): void {
 export function squash(types: string[]): string[] {
   return types.filter((t, i) => t !== types[i - 1]);
 }
+
+/** Width and height of a WebP (lossy VP8, lossless VP8L or extended VP8X); throws on anything else. */
+export function webpSize(b: Buffer): { width: number; height: number } {
+  assert.equal(b.toString('latin1', 0, 4), 'RIFF', 'a RIFF container');
+  assert.equal(b.toString('latin1', 8, 12), 'WEBP', 'holding a WebP');
+  const chunk = b.toString('latin1', 12, 16);
+  if (chunk === 'VP8 ') return { width: b.readUInt16LE(26) & 0x3fff, height: b.readUInt16LE(28) & 0x3fff };
+  if (chunk === 'VP8L') {
+    const bits = b.readUInt32LE(21);
+    return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
+  }
+  if (chunk === 'VP8X') return { width: b.readUIntLE(24, 3) + 1, height: b.readUIntLE(27, 3) + 1 };
+  throw new assert.AssertionError({ message: `unknown WebP chunk ${chunk}` });
+}

@@ -7,6 +7,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnWatchdog } from '../../src/server/watchdog.js';
+import { EventEmitter } from 'node:events';
+import { Preloader } from '../../src/server/preload.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TEST_NODES_CONFIG = join(REPO_ROOT, 'test', 'comfy-nodes', 'extra_model_paths.yaml');
@@ -25,7 +28,7 @@ export interface StartedTarget {
   stop(): Promise<void>;
 }
 
-export type TargetName = 'standin' | 'comfyui';
+export type TargetName = 'standin' | 'comfyui' | 'comfyui-fork';
 
 export interface ContractTarget {
   name: TargetName;
@@ -73,9 +76,27 @@ export function standardArgs(port: number, dirs: TargetDirs): string[] {
   ];
 }
 
-/** Spawns a process in its own group and collects its output. */
-export function spawnLogged(cmd: string[], env?: Record<string, string>): { child: ChildProcess; log: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
-  const child = spawn(cmd[0]!, cmd.slice(1), { cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1', ...env } });
+/**
+ * A detached child outlives a test run that is killed (Ctrl-C on the runner, a CI timeout):
+ * nothing of this process runs then. The connector's watchdog (src/server/watchdog.ts) takes its
+ * process group down once this process is gone, by SIGKILL included. When the child exits on its
+ * own, what is left of its group is killed and the watchdog stood down (so it never signals a
+ * group id that was reused meanwhile).
+ */
+export function guardGroup(child: ChildProcess, graceMs = 3000, cleanupDirectory?: string): void {
+  if (!child.pid) return;
+  const pgid = child.pid;
+  const watchdog = spawnWatchdog({ pgid, graceMs, ...(cleanupDirectory ? { cleanupDirectory } : {}) });
+  child.once('exit', () => {
+    try { process.kill(-pgid, 'SIGKILL'); } catch { /* the group is empty */ }
+    watchdog.kill('SIGKILL');
+  });
+}
+
+/** Spawns a process in its own group (guarded by a watchdog) and collects its output. */
+export function spawnLogged(cmd: string[], env?: Record<string, string>, cleanupDirectory?: string): { child: ChildProcess; log: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+  const child = spawn(cmd[0]!, cmd.slice(1), { cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...env } });
+  guardGroup(child, 3000, cleanupDirectory);
   let text = '';
   child.stdout!.on('data', (d: Buffer) => { text += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { text += d.toString(); });
@@ -87,10 +108,32 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try { if (child.pid) process.kill(-child.pid, signal); } catch { /* already gone */ }
 }
 
+/** Waits for the ready line and a 200 from /system_stats while the process lives; stops it on failure. */
+async function untilServing(
+  name: string,
+  t: { child: { exitCode: number | null; signalCode: NodeJS.Signals | null }; log: () => string; url: string; port: number; stop: () => Promise<void> },
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (t.child.exitCode !== null || t.child.signalCode !== null) throw new Error(`${name} exited during startup:\n${t.log().slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`${name} did not become ready on port ${t.port}:\n${t.log().slice(-3000)}`);
+      if (t.log().includes(`To see the GUI go to: ${t.url}`)) {
+        try { if ((await fetch(`${t.url}/system_stats`)).ok) return; } catch { /* not yet */ }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (e) {
+    await t.stop();
+    throw e;
+  }
+}
+
 async function startTarget(name: TargetName, cmd: string[], options: { extraArgs?: string[]; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<StartedTarget> {
   const port = await freePort();
   const dirs = makeDirs(name);
-  const { child, log, exited } = spawnLogged([...cmd, ...standardArgs(port, dirs), ...(options.extraArgs ?? [])], options.env);
+  const { child, log, exited } = spawnLogged([...cmd, ...standardArgs(port, dirs), ...(options.extraArgs ?? [])], options.env, dirs.root);
   const url = `http://127.0.0.1:${port}`;
   let stopped = false;
   const stop = async () => {
@@ -105,20 +148,7 @@ async function startTarget(name: TargetName, cmd: string[], options: { extraArgs
     killGroup(child, 'SIGKILL');
     rmSync(dirs.root, { recursive: true, force: true });
   };
-  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
-  try {
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited during startup:\n${log().slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`${name} did not become ready on port ${port}:\n${log().slice(-3000)}`);
-      if (log().includes(`To see the GUI go to: ${url}`)) {
-        try { if ((await fetch(`${url}/system_stats`)).ok) break; } catch { /* not yet */ }
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+  await untilServing(name, { child, log, url, port, stop }, options.timeoutMs);
   return { name, url, port, dirs, child, log, stop };
 }
 
@@ -127,10 +157,66 @@ export function contractTargets(): ContractTarget[] {
   return [
     { name: 'standin', skip: undefined, command: standinCommand, start: (o) => startTarget('standin', standinCommand(), o) },
     { name: 'comfyui', skip: realSkip, command: comfyCommand, start: (o) => startTarget('comfyui', comfyCommand(), o) },
+    // Opt-in (CONTRACT_FORK=1): real ComfyUI forked from a preloaded process (src/server/preload.ts).
+    // Only start() forks; the tests that spawn command() themselves run it cold.
+    ...(process.env.CONTRACT_FORK === '1' ? [{ name: 'comfyui-fork' as const, skip: realSkip, command: comfyCommand, start: startForked }] : []),
   ];
 }
 
 /** The stand-in alone, for tests of other modules that need a server. */
 export function startStandin(options?: { extraArgs?: string[]; env?: Record<string, string> }): Promise<StartedTarget> {
   return startTarget('standin', standinCommand(), options);
+}
+
+// ---------------------------------------------------------------- forked real ComfyUI (fast start)
+
+let preloader: Preloader | undefined;
+
+/**
+ * Real ComfyUI forked from one preloader per test process (it ends with this process: its stdin is
+ * its lifeline), with the same argv, cwd and folders as startTarget. A server with extra env vars
+ * would not be an exact fork (the preload read the environment), so that one starts cold.
+ */
+async function startForked(options: { extraArgs?: string[]; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<StartedTarget> {
+  if (options.env && Object.keys(options.env).length) return startTarget('comfyui-fork', comfyCommand(), options);
+  preloader ??= new Preloader({ comfyuiPath: process.env.COMFYUI_PATH!, python: process.env.COMFYUI_PYTHON!, env: { PYTHONDONTWRITEBYTECODE: '1' } });
+  const port = await freePort();
+  const dirs = makeDirs('comfyui-fork');
+  const argv = [...comfyCommand(), ...standardArgs(port, dirs), ...(options.extraArgs ?? [])];
+  let proc: Awaited<ReturnType<Preloader['fork']>>;
+  try {
+    proc = await preloader.fork({ argv, cwd: REPO_ROOT, env: preloader.env, instanceDirectory: dirs.root });
+  } catch (error) {
+    rmSync(dirs.root, { recursive: true, force: true });
+    throw error;
+  }
+  let text = '';
+  proc.stdout.on('data', (d: Buffer) => { text += d.toString(); });
+  proc.stderr.on('data', (d: Buffer) => { text += d.toString(); });
+  const log = () => text;
+  // What the suites use of a ChildProcess: pid, exitCode/signalCode and the 'exit' event.
+  const child = Object.assign(new EventEmitter(), { pid: proc.pid, exitCode: null as number | null, signalCode: null as NodeJS.Signals | null });
+  const exited = proc.exited.then(async (exit) => {
+    child.exitCode = exit.exitCode;
+    child.signalCode = exit.signal;
+    child.emit('exit', exit.exitCode, exit.signal);
+    try { process.kill(-proc.pgid, 'SIGKILL'); } catch { /* the group is empty */ }
+    await proc.release();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      try { process.kill(-proc.pgid, 'SIGINT'); } catch { /* gone */ }
+      const t = setTimeout(() => { try { process.kill(-proc.pgid, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+    await exited;
+    rmSync(dirs.root, { recursive: true, force: true });
+  };
+  await untilServing('comfyui-fork', { child, log, url, port, stop }, options.timeoutMs);
+  return { name: 'comfyui-fork', url, port, dirs, child: child as unknown as ChildProcess, log, stop };
 }

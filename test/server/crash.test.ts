@@ -93,11 +93,15 @@ describe('ComfyServer crashes', () => {
     assert.equal((await fetch(`${started.url}/system_stats`)).status, 200);
 
     const parentDead = new Promise((resolve) => parent.once('exit', resolve));
+    const killedAt = Date.now();
     parent.kill('SIGKILL');
     await parentDead;
     const gone = await waitFor(() => pids.every((pid) => !processAlive(pid)), 2000);
     assert.ok(gone, `still alive 2 s after the parent died: ${pids.filter(processAlive).join(', ')}`);
     assert.ok(await waitFor(() => !existsSync(started.instanceDirectory), 1000), 'the watchdog removed the instance folder');
+    // The watchdog stops waiting once only zombies are left (init may reap them late): this used to
+    // sit at the end of its 1 s grace (1.1-1.3 s); see src/server/README.md.
+    t.diagnostic(`processes gone and folder removed ${Date.now() - killedAt} ms after the parent's SIGKILL`);
     assert.equal(groupAlive(started.pgid), false);
     assert.deepEqual(tmp.entries(), []);
   });

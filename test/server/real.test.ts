@@ -5,12 +5,16 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ComfyServer } from '../../src/server/index.js';
+import { ComfyServer, Preloader } from '../../src/server/index.js';
+import { processAlive } from '../../src/server/process-group.js';
+import type { ProcessExitInfo } from '../../src/errors.js';
 import { pickFreePort } from '../../src/server/port.js';
 import { assertNothingLeft, footprint, privateTmpdir, REPO_ROOT, stopAfter } from './helpers.js';
 
 const tmp = privateTmpdir();
 after(() => tmp.remove());
+// ComfyUI makes <base>/user at start; real servers get one of ours so the checkout stays as it was.
+const userDirectory = join(tmp.root, 'real-user');
 
 const STANDIN = join(REPO_ROOT, 'test', 'standin', 'main.ts');
 const standinCommand = [process.execPath, '--import', 'tsx', STANDIN];
@@ -68,7 +72,7 @@ describe('ComfyServer on real ComfyUI', { skip: realSkip }, () => {
     const { port: taken, holder } = await occupy();
     t.after(() => new Promise((resolve) => holder.close(resolve)));
     let calls = 0;
-    const server = new ComfyServer({ pickPort: (host) => (calls++ === 0 ? Promise.resolve(taken) : pickFreePort(host)) });
+    const server = new ComfyServer({ userDirectory, pickPort: (host) => (calls++ === 0 ? Promise.resolve(taken) : pickFreePort(host)) });
     stopAfter(t, server);
     await server.start();
     assert.equal(calls, 2);
@@ -85,12 +89,12 @@ describe('ComfyServer on real ComfyUI', { skip: realSkip }, () => {
   test('a fixed port that is taken: PortInUseError without starting ComfyUI', async (t) => {
     const { port, holder } = await occupy();
     t.after(() => new Promise((resolve) => holder.close(resolve)));
-    await assert.rejects(new ComfyServer({ port }).start(), { code: 'COMFY_PORT_IN_USE', port });
+    await assert.rejects(new ComfyServer({ userDirectory, port }).start(), { code: 'COMFY_PORT_IN_USE', port });
     assert.deepEqual(tmp.entries(), []);
   });
 
   test('an unknown flag: BadArgumentsError (argparse exits 2)', async (t) => {
-    const server = new ComfyServer({ extraArgs: ['--no-such-comfy-flag'] });
+    const server = new ComfyServer({ userDirectory, extraArgs: ['--no-such-comfy-flag'] });
     stopAfter(t, server);
     await assert.rejects(server.start(), (error: Error & { code: string; logTail: string[] }) => {
       assert.equal(error.code, 'COMFY_BAD_ARGUMENTS');
@@ -98,5 +102,42 @@ describe('ComfyServer on real ComfyUI', { skip: realSkip }, () => {
       return true;
     });
     assert.deepEqual(tmp.entries(), []);
+  });
+});
+
+describe('ComfyServer fork mode on real ComfyUI', { skip: realSkip }, () => {
+  test('a forked ComfyUI serves with its own folders, a SIGKILL is a crash, on-crash forks again, stop() leaves nothing', async (t) => {
+    const preloader = new Preloader();
+    t.after(() => preloader.close());
+    const info = await preloader.start();
+    t.diagnostic(`preload: ${info.readyMs.toFixed(0)} ms, ${info.imported.length} modules, ${info.compiled} files compiled, CUDA initialised: ${info.cudaInitialized}`);
+    assert.equal(info.cudaInitialized, false);
+    assert.ok(info.imported.includes('torch'));
+    const server = new ComfyServer({ userDirectory, preloader, restart: 'on-crash' });
+    stopAfter(t, server);
+    const t0 = Date.now();
+    await server.start();
+    t.diagnostic(`forked start() → ready: ${Date.now() - t0} ms`);
+    assert.equal(server.startedBy, 'fork');
+    const { argv } = (await systemStats(server)).system;
+    assert.ok(argv.includes(server.paths.instanceDirectory));
+    assert.ok(existsSync(server.paths.tempDirectory), 'ComfyUI made <instance>/temp');
+    const first = footprint(server);
+    const exit = new Promise<[ProcessExitInfo, boolean]>((resolve) => server.once('exit', (i, expected) => resolve([i, expected])));
+    process.kill(server.pid!, 'SIGKILL');
+    const [crash, expected] = await exit;
+    assert.equal(expected, false);
+    assert.equal(crash.signal, 'SIGKILL');
+    await server.ensureRunning();
+    assert.equal(server.startedBy, 'fork');
+    await systemStats(server);
+    await assertNothingLeft(first);
+    const second = footprint(server);
+    await server.stop();
+    assert.ok(server.logTail().some((line) => line.includes('Stopped server')), 'ComfyUI stopped on SIGINT');
+    await assertNothingLeft(second, tmp);
+    const preloaderPid = preloader.pid!;
+    await preloader.close();
+    assert.equal(processAlive(preloaderPid), false);
   });
 });

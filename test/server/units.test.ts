@@ -164,3 +164,20 @@ describe('ports', () => {
     assert.equal(await isPortFree('127.0.0.1', port), true);
   });
 });
+
+describe('fork compatibility', () => {
+  test('a server forks only with the preloader\'s interpreter, main.py and environment; device selectors may differ', async () => {
+    const { Preloader } = await import('../../src/server/preload.js');
+    const preloader = new Preloader({ comfyuiPath: '/opt/ComfyUI', python: '/venv/bin/python', env: { HF_HOME: '/cache' } });
+    const env = { ...preloader.env };
+    assert.equal(preloader.incompatibility('/venv/bin/python', '/opt/ComfyUI/main.py', env), undefined);
+    assert.equal(preloader.incompatibility('/venv/bin/python', '/opt/ComfyUI/main.py', { ...env, CUDA_VISIBLE_DEVICES: '1', HIP_VISIBLE_DEVICES: '1' }), undefined);
+    const differs = preloader.incompatibility('/venv/bin/python', '/opt/ComfyUI/main.py', { ...env, HF_HOME: '/secret/path', EXTRA: 'x' });
+    assert.match(differs ?? '', /differs from the preloader's in EXTRA, HF_HOME$/);
+    assert.equal(differs?.includes('/secret/path'), false, 'values are never named');
+    const { HF_HOME: _dropped, ...without } = env;
+    assert.match(preloader.incompatibility('/venv/bin/python', '/opt/ComfyUI/main.py', without) ?? '', /HF_HOME/);
+    assert.match(preloader.incompatibility('/other/python', '/opt/ComfyUI/main.py', env) ?? '', /runs \/venv\/bin\/python/);
+    assert.match(preloader.incompatibility('/venv/bin/python', '/elsewhere/main.py', env) ?? '', /serves \/opt\/ComfyUI\/main\.py/);
+  });
+});

@@ -12,6 +12,7 @@ import { InterruptProcessingException } from './nodes/other-nodes.js';
 import { NodeException, type NodeContext, type Preview } from './nodes/types.js';
 import { annotated } from './nodes/image-nodes.js';
 import { log } from './log.js';
+import { pyRepr } from './pyrepr.js';
 
 type Prompt = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
 interface CacheEntry { outputs: unknown[]; ui: Record<string, unknown> | undefined }
@@ -202,18 +203,25 @@ export class Executor {
       const nodeType = prompt[id]!.class_type;
       if (ex instanceof InterruptProcessingException) {
         log.info('Processing interrupted');
-        const data = addMessage('execution_interrupted', { prompt_id: promptId, node_id: id, node_type: nodeType, executed: [...executed] }, true);
-        messages[messages.length - 1] = ['execution_interrupted', { ...data, traceback: [] }];
+        // As recorded: no traceback, neither on the socket nor in the history entry.
+        addMessage('execution_interrupted', { prompt_id: promptId, node_id: id, node_type: nodeType, executed: [...executed] }, true);
       } else {
         const e = ex instanceof NodeException ? ex : new NodeException('Exception', String(ex));
         log.error(`!!! Exception during processing !!! ${e.message}`);
         log.error(`Traceback (most recent call last):\n  File "execution.py", line 0, in execute\n${e.exceptionType}: ${e.message}`);
-        const currentInputs = Object.fromEntries(Object.entries(failure.inputs).map(([k, v]) => [k, [describe(v)]]));
+        const currentInputs: Record<string, unknown> = Object.fromEntries(Object.entries(failure.inputs).map(([k, v]) => [k, [describe(v)]]));
+        // ComfyUI lists the node's hidden inputs too: the prompt as Python's str(), extra_pnginfo or None.
+        const hidden = (this.catalogue.get(nodeType).input as { hidden?: Record<string, string> }).hidden ?? {};
+        for (const [name, kind] of Object.entries(hidden)) {
+          if (kind === 'PROMPT') currentInputs[name] = [pyRepr(rawPrompt)];
+          else if (kind === 'EXTRA_PNGINFO') currentInputs[name] = [(extraData as Record<string, unknown>).extra_pnginfo ?? null];
+        }
         addMessage('execution_error', {
           prompt_id: promptId, node_id: id, node_type: nodeType, executed: [...executed],
           exception_message: `${e.message}\n`, exception_type: e.exceptionType,
           traceback: [`  File "execution.py", line 0, in execute\n`],
-          current_inputs: currentInputs, current_outputs: [...values.keys()],
+          // The output cache's node ids: every node of the prompt (a Python set, so in no fixed order).
+          current_inputs: currentInputs, current_outputs: Object.keys(prompt),
         }, false);
       }
     } else {

@@ -14,10 +14,12 @@ import { validatePrompt } from './validate.js';
 import { parseMultipart } from './multipart.js';
 import { UserData } from './userdata.js';
 import { annotated } from './nodes/image-nodes.js';
-import { decodePng, encodePng } from './png.js';
+import { decodePng, encodePng, type RawImage } from './png.js';
+import { encodeWebpLossless } from './webp.js';
 import { pyJson } from './pyjson.js';
 import { log, logEntries } from './log.js';
 import { jobsRoute } from './jobs.js';
+import { NODE_REPLACEMENTS } from './node-replacements.js';
 
 export interface Req { method: string; query: URLSearchParams; headers: IncomingMessage['headers']; body: Buffer; json(): unknown }
 export type Reply =
@@ -38,6 +40,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 function fixture(name: string, fallback: unknown): unknown {
   try { return JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')); } catch { return fallback; }
 }
+
+/** The frontend, templates and other packages ComfyUI reports, as recorded (the stand-in has none of its own). */
+const RECORDED_PACKAGE_VERSIONS = (fixture('system_stats.json', { system: {} }) as { system: { comfy_package_versions?: unknown[] } }).system.comfy_package_versions ?? [];
 
 export interface RouteDeps {
   catalogue: Catalogue; paths: Paths; queue: PromptQueue; executor: Executor; faults: Faults;
@@ -92,7 +97,7 @@ export class Routes {
       return { json: listModelFiles(f).map((name) => ({ name, pathIndex: 0 })) };
     }
     if (get && path === '/extensions') return { json: this.extensions() };
-    if (get && path === '/node_replacements') return { json: fixture('node_replacements.json', {}) };
+    if (get && path === '/node_replacements') return { json: fixture('node_replacements.json', NODE_REPLACEMENTS) };
     if (get && path === '/global_subgraphs') return { json: {} };
     if (get && /^\/global_subgraphs\/[^/]+$/.test(path)) return { json: null };
     if (get && path === '/workflow_templates') return { json: {} };
@@ -159,7 +164,7 @@ export class Routes {
       system: {
         os: process.platform, ram_total: os.totalmem(), ram_free: os.freemem(), comfyui_version: '0.33.0',
         required_frontend_version: '1.48.7', installed_templates_version: '0.11.41', required_templates_version: '0.11.41',
-        comfy_package_versions: [], python_version: `stand-in (node ${process.version})`, pytorch_version: 'stand-in',
+        comfy_package_versions: RECORDED_PACKAGE_VERSIONS, python_version: `stand-in (node ${process.version})`, pytorch_version: 'stand-in',
         embedded_python: false, deploy_environment: 'local-git', argv: ['main.py', ...this.d.argv],
       },
       devices: [{ name: 'cpu', type: 'cpu', index: null, vram_total: os.totalmem(), vram_free: os.freemem(), torch_vram_total: os.totalmem(), torch_vram_free: os.freemem() - mem.rss * 0 }],
@@ -247,6 +252,16 @@ export class Routes {
     const file = join(dir, name);
     if (!existsSync(file) || !statSync(file).isFile()) return { status: 404, text: '' };
     const channel = q.get('channel');
+    const preview = q.get('preview');
+    if (preview !== null) {
+      // server.py converts with Pillow: webp unless jpeg was asked for (and no alpha channel was).
+      const format = preview.split(';')[0] === 'jpeg' && !(channel ?? '').includes('a') ? 'jpeg' : 'webp';
+      if (format === 'jpeg') throw new HttpError(500, 'the stand-in cannot encode JPEG previews (only /view?preview=webp)');
+      if (extname(name).toLowerCase() !== '.png') throw new HttpError(500, `the stand-in decodes only PNG for previews, not ${name}`);
+      const img = decodePng(readFileSync(file));
+      const rgb = channel === 'rgb' && img.channels === 4 ? dropAlpha(img) : img;
+      return { body: encodeWebpLossless(rgb), contentType: 'image/webp', headers: { 'Content-Disposition': `filename="${name}"` } };
+    }
     if ((channel === 'rgb' || channel === 'a') && extname(name).toLowerCase() === '.png') {
       const img = decodePng(readFileSync(file));
       const px = img.width * img.height;
@@ -370,6 +385,13 @@ export class Routes {
   }
 }
 
+function dropAlpha(img: RawImage): RawImage {
+  const px = img.width * img.height;
+  const data = new Uint8Array(px * 3);
+  for (let i = 0; i < px; i++) data.set(img.data.subarray(i * 4, i * 4 + 3), i * 3);
+  return { width: img.width, height: img.height, channels: 3, data };
+}
+
 import * as osModule from 'node:os';
 function require_os() { return osModule; }
 
@@ -392,8 +414,8 @@ export function sendReply(res: ServerResponse, reply: Reply, head: boolean): voi
     res.end(head ? undefined : body);
   } else if ('text' in reply) {
     const headers: Record<string, string | number> = { 'Content-Length': Buffer.byteLength(reply.text) };
+    // aiohttp's bare web.Response(status=…) sends no Content-Type at all (the recordings show none).
     if (reply.text || reply.contentType) headers['Content-Type'] = reply.contentType ?? 'text/plain; charset=utf-8';
-    else headers['Content-Type'] = 'application/octet-stream';
     res.writeHead(status, headers);
     res.end(head ? undefined : reply.text);
   } else {

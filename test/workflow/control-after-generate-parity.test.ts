@@ -33,10 +33,12 @@ const QUEUE_TWICE = `(async () => {
 
 interface Page { evaluate(script: string): Promise<unknown> }
 
-describe('control after generate equals the frontend\'s queuePrompt', { skip: oracleUnavailable() ?? false }, () => {
+const unavailable = oracleUnavailable();
+describe('control after generate equals the frontend\'s queuePrompt', { skip: process.env.CI === 'true' ? false : unavailable ?? false }, () => {
   let server: OracleServer;
   let converter: BrowserConverter;
   before(async () => {
+    assert.equal(unavailable, undefined, `CI installs chromium and the frontend package: ${unavailable}`);
     server = await startOracleServer();
     converter = new BrowserConverter({ url: server.url });
   });

@@ -114,8 +114,9 @@ describe('promoted subgraph inputs (applyPromotedWidgetControl)', () => {
   });
 });
 
-describe('advanceControlWidgets on a corpus workflow', { skip: existsSync(CORPUS) ? false : `${CORPUS} is absent` }, () => {
+describe('advanceControlWidgets on a corpus workflow', { skip: existsSync(CORPUS) || process.env.CI === 'true' ? false : `${CORPUS} is absent` }, () => {
   test('lcm basic example: the KSampler seed (randomize) changes, the prompt differs only in that seed', () => {
+    assert.ok(existsSync(CORPUS), `${CORPUS} is absent (CI has the corpus beside the checkout)`);
     const wf = (JSON.parse(readFileSync(CORPUS, 'utf8')) as { workflow: UiWorkflow }).workflow;
     const before = convertWorkflow(wf, defs);
     const next = advanceControlWidgets(wf, defs, { random: fixed(0.125) });

@@ -15,6 +15,15 @@ const root = resolve(import.meta.dirname, '..', '..');
 /** Node types the frontend registers itself; they never appear in /object_info. */
 export const FRONTEND_NODE_TYPES = new Set(['PrimitiveNode', 'Note', 'MarkdownNote', 'Reroute']);
 
+/**
+ * What CI's corpus holds (91 ComfyUI_examples workflows + 496 templates of 0.11.41, 3 more skipped
+ * for missing node types): with CI=true the parity suites must compare exactly these many.
+ */
+export const EXPECTED_USABLE_WORKFLOWS = 587;
+
+/** With CI=true a prerequisite CI installs must be present: the suite fails instead of skipping. */
+export const IN_CI = process.env.CI === 'true';
+
 export type CorpusOrigin = 'examples-pairs' | 'examples-workflows' | 'templates';
 
 export interface CorpusEntry {
@@ -57,9 +66,18 @@ export function examplesCorpusDir(): string | undefined {
   return candidates.find((dir): dir is string => !!dir && existsSync(join(dir, 'examples-pairs')));
 }
 
-/** The python packages folder of scripts/setup-oracle.sh (ORACLE_PY_TARGET overrides it, as there). */
-export function oraclePackagesDir(): string {
-  return process.env.ORACLE_PY_TARGET ?? join(root, '.cache/py');
+/** The frontend versions the parity suites prove: the one ComfyUI v0.33.0 pins, and the newest on PyPI. */
+export const FRONTEND_VERSIONS = ['1.48.7', '1.58.1'] as const;
+export type FrontendVersion = (typeof FRONTEND_VERSIONS)[number];
+export const DEFAULT_FRONTEND_VERSION: FrontendVersion = '1.48.7';
+
+/**
+ * The python packages folder of scripts/setup-oracle.sh (ORACLE_PY_TARGET overrides it, as there):
+ * .cache/py holds frontend 1.48.7 and the templates, .cache/py-<version> each other frontend.
+ */
+export function oraclePackagesDir(version: string = DEFAULT_FRONTEND_VERSION): string {
+  const base = process.env.ORACLE_PY_TARGET ?? join(root, '.cache/py');
+  return version === DEFAULT_FRONTEND_VERSION ? base : `${base}-${version}`;
 }
 
 export function templatesDir(): string | undefined {
@@ -71,8 +89,8 @@ export function templatesDir(): string | undefined {
 }
 
 /** The frontend's static folder the stand-in serves (--front-end-root). */
-export function frontendStaticDir(): string | undefined {
-  const dir = join(oraclePackagesDir(), 'comfyui_frontend_package/static');
+export function frontendStaticDir(version: string = DEFAULT_FRONTEND_VERSION): string | undefined {
+  const dir = join(oraclePackagesDir(version), 'comfyui_frontend_package/static');
   return existsSync(join(dir, 'index.html')) ? dir : undefined;
 }
 

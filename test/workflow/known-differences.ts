@@ -23,6 +23,8 @@ export interface KnownDifference {
   native: unknown;
   /** The frontend bug behind it, as documented in docs/workflow-conversion.md. */
   cause: string;
+  /** The frontend versions that have the bug. */
+  versions: readonly string[];
 }
 
 export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
@@ -38,6 +40,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       'repairing these into promoted widgets at load, 1.48.7 puts a model id ("gemini-3-pro-image-preview") where ' +
       'PrimitiveNode 142 "aspect_ratio" (saved value "16:9") feeds GeminiNanoBanana2V2.model.aspect_ratio. That is not ' +
       'one of the aspect-ratio options, so the server rejects the prompt; native sends the value the user set.',
+    versions: ['1.48.7'],
   },
 ];
 
@@ -46,15 +49,15 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /** The known difference this one is, if any. */
-export function knownDifferenceFor(workflow: string, d: PromptDifference): KnownDifference | undefined {
-  return KNOWN_DIFFERENCES.find((k) => k.workflow === workflow && k.node === d.node && `inputs.${k.input}` === d.where
+export function knownDifferenceFor(workflow: string, d: PromptDifference, version = '1.48.7'): KnownDifference | undefined {
+  return KNOWN_DIFFERENCES.find((k) => k.versions.includes(version) && k.workflow === workflow && k.node === d.node && `inputs.${k.input}` === d.where
     && sameValue(k.frontend, d.oracle) && sameValue(k.native, d.native));
 }
 
 /** Splits real differences (runtime-only ones already removed) into known and unexplained. */
-export function splitKnownDifferences(workflow: string, differences: PromptDifference[]): { known: PromptDifference[]; unexplained: PromptDifference[] } {
+export function splitKnownDifferences(workflow: string, differences: PromptDifference[], version = '1.48.7'): { known: PromptDifference[]; unexplained: PromptDifference[] } {
   const known: PromptDifference[] = [];
   const unexplained: PromptDifference[] = [];
-  for (const d of differences) (knownDifferenceFor(workflow, d) ? known : unexplained).push(d);
+  for (const d of differences) (knownDifferenceFor(workflow, d, version) ? known : unexplained).push(d);
   return { known, unexplained };
 }

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findChromium } from '../../src/workflow/browser.js';
-import { findDefinitionsFile, frontendStaticDir } from './corpus.js';
+import { DEFAULT_FRONTEND_VERSION, findDefinitionsFile, frontendStaticDir } from './corpus.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -19,9 +19,9 @@ export interface OracleServer {
 }
 
 /** Why the oracle cannot run here (one line, for a test skip), or undefined when it can. */
-export function oracleUnavailable(): string | undefined {
+export function oracleUnavailable(version: string = DEFAULT_FRONTEND_VERSION): string | undefined {
   if (!findChromium()) return 'no chromium at /usr/bin/chromium (apt-get install -y chromium): browser parity skipped';
-  if (!frontendStaticDir()) return 'ComfyUI frontend package absent (bash scripts/setup-oracle.sh): browser parity skipped';
+  if (!frontendStaticDir(version)) return `ComfyUI frontend package ${version} absent (bash scripts/setup-oracle.sh): browser parity skipped`;
   if (!findDefinitionsFile()) return 'no recorded object_info (test/fixtures/comfyui-0.33.0/object_info.json): browser parity skipped';
   return undefined;
 }
@@ -33,9 +33,9 @@ export async function fetchObjectInfo(url: string): Promise<Record<string, unkno
   return (await response.json()) as Record<string, unknown>;
 }
 
-export async function startOracleServer(): Promise<OracleServer> {
-  const staticDir = frontendStaticDir();
-  if (!staticDir) throw new Error(oracleUnavailable() ?? 'the frontend package is absent');
+export async function startOracleServer(version: string = DEFAULT_FRONTEND_VERSION): Promise<OracleServer> {
+  const staticDir = frontendStaticDir(version);
+  if (!staticDir) throw new Error(oracleUnavailable(version) ?? `the frontend package ${version} is absent`);
   const work = mkdtempSync(join(tmpdir(), 'comfy-connector-oracle-'));
   const dirs = Object.fromEntries(['input', 'output', 'temp', 'user'].map((d) => [d, join(work, d)]));
   for (const dir of Object.values(dirs)) mkdirSync(dir);

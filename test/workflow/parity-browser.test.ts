@@ -40,7 +40,8 @@ function samplerWorkflow(text = 'a photo of a cat', prefix = 'ComfyUI'): Record<
   };
 }
 
-describe('BrowserConverter without a server', { skip: findChromium() ? false : 'no chromium at /usr/bin/chromium: browser tests skipped' }, () => {
+const IN_CI = process.env.CI === 'true';
+describe('BrowserConverter without a server', { skip: findChromium() || IN_CI ? false : 'no chromium at /usr/bin/chromium: browser tests skipped' }, () => {
   test('a URL that serves nothing is a BrowserError naming it, and leaves no profile behind', async () => {
     const converter = new BrowserConverter({ url: 'http://127.0.0.1:9', bootTimeout: 20_000 });
     try {
@@ -60,11 +61,13 @@ describe('BrowserConverter without a server', { skip: findChromium() ? false : '
   });
 });
 
-describe('BrowserConverter with the real frontend', { skip: oracleUnavailable() ?? false }, () => {
+const unavailable = oracleUnavailable();
+describe('BrowserConverter with the real frontend', { skip: IN_CI ? false : unavailable ?? false }, () => {
   let server: OracleServer | undefined;
   let converter: BrowserConverter | undefined;
 
   before(async () => {
+    assert.equal(unavailable, undefined, `CI installs chromium and the frontend package: ${unavailable}`);
     server = await startOracleServer();
     converter = new BrowserConverter({ url: server.url });
   });

@@ -1,13 +1,19 @@
-/** Where scripts/record-oracle.ts stores the frontend's prompt for one corpus workflow. */
+/** Where scripts/record-oracle.ts stores the frontend's prompt for one corpus workflow, per frontend version. */
 import { join, resolve } from 'node:path';
+import { DEFAULT_FRONTEND_VERSION } from './corpus.js';
 
-export const ORACLE_FIXTURE_DIR = resolve(import.meta.dirname, '..', 'fixtures', 'oracle-1.48.7');
+export function oracleFixtureDir(version: string = DEFAULT_FRONTEND_VERSION): string {
+  return resolve(import.meta.dirname, '..', 'fixtures', `oracle-${version}`);
+}
+
+/** The 1.48.7 recording (regressions and the definitions every recording shares). */
+export const ORACLE_FIXTURE_DIR = oracleFixtureDir(DEFAULT_FRONTEND_VERSION);
 
 /** `<origin>__<file>`: one flat folder, names as unique as the corpus names. */
 export function oracleFixtureName(corpusName: string): string {
   return corpusName.replace('/', '__');
 }
 
-export function oracleFixturePath(corpusName: string): string {
-  return join(ORACLE_FIXTURE_DIR, 'prompts', `${oracleFixtureName(corpusName)}.json`);
+export function oracleFixturePath(corpusName: string, version: string = DEFAULT_FRONTEND_VERSION): string {
+  return join(oracleFixtureDir(version), 'prompts', `${oracleFixtureName(corpusName)}.json`);
 }

@@ -15,7 +15,7 @@ export class ParityTally {
   readonly runtimeOnly: string[] = [];
   readonly #runtimeInputs: Set<string>;
 
-  constructor(readonly definitions: Record<string, unknown>) {
+  constructor(readonly definitions: Record<string, unknown>, readonly frontendVersion: string = '1.48.7') {
     this.#runtimeInputs = runtimeOnlyInputs(definitions);
   }
 
@@ -26,13 +26,13 @@ export class ParityTally {
   compare(entry: { name: string; workflow: unknown }, oracle: Record<string, unknown>): void {
     let native: Record<string, unknown>;
     try {
-      native = convertWorkflow(entry.workflow as UiWorkflow, this.definitions, parityConvertOptions());
+      native = convertWorkflow(entry.workflow as UiWorkflow, this.definitions, { ...parityConvertOptions(), frontendVersion: this.frontendVersion });
     } catch (error) {
       this.nativeFailures.push(`${entry.name}: ${(error as Error).message.split('\n')[0]}`);
       return;
     }
     const all = diffPrompts(native, oracle, this.#runtimeInputs);
-    const { known, unexplained: differences } = splitKnownDifferences(entry.name, realDifferences(all));
+    const { known, unexplained: differences } = splitKnownDifferences(entry.name, realDifferences(all), this.frontendVersion);
     for (const d of known) this.knownDifferences.push(`${entry.name}: ${formatDifference(d)}`);
     const runtime = all.filter((d) => d.runtimeOnly);
     if (runtime.length) this.runtimeOnly.push(`${entry.name}: ${runtime.map((d) => `${d.node}.${d.where.slice(7)}`).join(', ')}`);

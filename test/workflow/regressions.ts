@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { examplesCorpusDir, FRONTEND_NODE_TYPES, templatesDir } from './corpus.js';
 import { applyMutations, type Mutation } from './parity-mutations.js';
 import { ORACLE_FIXTURE_DIR } from './parity-fixture.js';
+import { groupNodeWorkflow, nestedPromotionWorkflow, packMetadataWorkflow } from './family-workflows.js';
 
 export interface RegressionCase {
   id: string;
@@ -54,7 +55,30 @@ function mutated(workflow: Json, mutations: Mutation[]): Json {
   return applyMutations(workflow, mutations, (type) => types.has(type) && !FRONTEND_NODE_TYPES.has(type)).workflow;
 }
 
+/** A generated (family) workflow: always available. */
+function generated(id: string, about: string, make: () => Json): RegressionCase {
+  return { id, about, source: 'test/workflow/family-workflows.ts', available: () => true, workflow: make };
+}
+
 export const REGRESSION_CASES: RegressionCase[] = [
+  generated('pack_metadata_and_locale_titles',
+    '_meta per frontend version: 1.58 adds cnr_id / aux_id / ver where zNodePackMetadata accepts them and titles unnamed classes from its locale',
+    packMetadataWorkflow),
+  makeCase('image_hidream_o1__bypass_188',
+    'bypassed CLIPTextEncode into a COMFY_MATCHTYPE_V3 switch input: after the load settles the input has its connected type (CONDITIONING), so nothing is forwarded (property-test seed 1263708040)',
+    template('image_hidream_o1'), (w) => withMode(w, 188, 4)),
+  generated('group_node__combo_slots_and_linked_widgets',
+    'legacy group node: combos are input slots of the group in 1.48 (values stay on the inner node), the group\'s live input order decides which outer links survive, links refused by type are dropped',
+    () => groupNodeWorkflow({ width: 'linked', seed: 'converted', steps: 'widget', values: 'complete', sourceMode: 0, groupMode: 0, checkpointInside: true, oldType: false })),
+  generated('group_node__old_type_short_values',
+    'legacy workflow/NAME group node with a short widgets_values and a linked converted seed',
+    () => groupNodeWorkflow({ width: 'widget', seed: 'linked', steps: 'converted', values: 'short', sourceMode: 4, groupMode: 0, checkpointInside: false, oldType: true })),
+  generated('nested_promotion__legacy_proxy_replaces_link',
+    'legacy proxyWidgets on the outer instance name a nested widget fed by a node link: the repair connects a new subgraph input there, so the host value wins over the link',
+    () => nestedPromotionWorkflow({ depth: 2, feedLevel: 1, source: 'node', sourceMode: 0, hostValues: true, secondConsumer: true, innerMode: 0, legacyProxy: true })),
+  generated('nested_promotion__primitive_at_level_1',
+    'a PrimitiveNode one subgraph level down feeds a promoted input of a nested instance: the interior widget keeps its own value',
+    () => nestedPromotionWorkflow({ depth: 3, feedLevel: 1, source: 'primitive', sourceMode: 0, hostValues: true, secondConsumer: false, innerMode: 0 })),
   makeCase('basic_datatype_conversion__bypass_14',
     'bypassed ComfyMathExpression with *-typed consumers: the same slot index counts the live inputs (saved inputs, then dropped widget sockets)',
     template('basic_datatype_conversion'), (w) => withMode(w, 14, 4)),

@@ -6,13 +6,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { convertWorkflow, NodeDefinitions, type UiWorkflow } from '../../src/workflow/index.js';
-import { findDefinitionsFile, loadCorpus, templatesDir } from './corpus.js';
+import { EXPECTED_USABLE_WORKFLOWS, findDefinitionsFile, IN_CI, loadCorpus, templatesDir } from './corpus.js';
 
 const definitionsFile = findDefinitionsFile();
 const skip = !definitionsFile ? 'no recorded object_info' : !templatesDir() ? 'comfyui-workflow-templates not installed' : false;
 
-describe('templates and example workflows', { skip }, () => {
+describe('templates and example workflows', { skip: IN_CI ? false : skip }, () => {
   test('all convert to a well-formed prompt', (t) => {
+    assert.equal(skip, false, `CI installs the templates (scripts/setup-oracle.sh): ${skip}`);
     const defs = NodeDefinitions.fromFile(definitionsFile as string);
     const corpus = loadCorpus(defs.objectInfo);
     const failures: string[] = [];
@@ -37,5 +38,6 @@ describe('templates and example workflows', { skip }, () => {
     for (const s of corpus.skipped) t.diagnostic(`skipped ${s.name}: ${s.missingTypes.join(', ')}`);
     assert.deepEqual(failures, []);
     assert.ok(corpus.usable.length > 400, `only ${corpus.usable.length} workflows found`);
+    if (IN_CI) assert.equal(corpus.usable.length, EXPECTED_USABLE_WORKFLOWS, `CI's corpus is incomplete: ${corpus.absent.join('; ')}`);
   });
 });

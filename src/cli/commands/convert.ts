@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ObjectInfo } from '../../workflow/index.js';
 import { checkReadable } from '../check-files.js';
-import { connectionPlan, type ServerFlags } from '../connection.js';
+import { checkPlanFiles, connectionPlan, type ServerFlags } from '../connection.js';
 import { UsageError } from '../usage-error.js';
 import type { CliContext } from './context.js';
 import { noticeWriter } from './notice.js';
@@ -19,7 +19,7 @@ export interface ConvertFlags extends ServerFlags {
  * the real frontend instead of the native converter.
  */
 export async function convertCommand(file: string, flags: ConvertFlags, ctx: CliContext): Promise<number> {
-  await checkReadable([file], ctx.cwd, 'The workflow file');
+  await checkReadable([file], ctx.cwd, 'workflow');
   const path = resolve(ctx.cwd, file);
   if (flags.definitions !== undefined) {
     if (flags.browser) throw new UsageError('--browser needs a server; --definitions converts offline.', 'Drop one of the two.');
@@ -30,7 +30,8 @@ export async function convertCommand(file: string, flags: ConvertFlags, ctx: Cli
     ctx.stdout.write(`${JSON.stringify(prompt, null, 2)}\n`);
     return 0;
   }
-  const plan = connectionPlan(flags, ctx.env);
+  const plan = connectionPlan(flags, ctx.env, ctx.cwd);
+  await checkPlanFiles(plan, ctx.cwd);
   return withConnector(ctx, plan, noticeWriter(ctx), async (connector) => {
     const prompt = await connector.getPromptFromWorkflow(path, { mode: flags.browser ? 'browser' : 'native' });
     ctx.stdout.write(`${JSON.stringify(prompt, null, 2)}\n`);
@@ -39,7 +40,7 @@ export async function convertCommand(file: string, flags: ConvertFlags, ctx: Cli
 }
 
 async function convertOffline(workflowPath: string, definitionsPath: string, ctx: CliContext): Promise<unknown> {
-  await checkReadable([definitionsPath], ctx.cwd, 'The --definitions file');
+  await checkReadable([definitionsPath], ctx.cwd, '--definitions');
   let objectInfo: unknown;
   try {
     objectInfo = JSON.parse(await readFile(definitionsPath, 'utf8'));

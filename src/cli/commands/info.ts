@@ -1,5 +1,6 @@
 import type { ComfyConnector } from '../facade-types.js';
-import { connectionPlan, type ServerFlags } from '../connection.js';
+import { formatSearch, type ComfyLocation } from '../../server/discovery.js';
+import { checkPlanFiles, connectionPlan, type ServerFlags } from '../connection.js';
 import type { CliContext } from './context.js';
 import { noticeWriter } from './notice.js';
 import { withConnector } from './with-connector.js';
@@ -24,10 +25,13 @@ export interface ServerInfo {
 
 /** `info`: server URL, versions, devices, node count and model folders with their file counts. */
 export async function infoCommand(flags: InfoFlags, ctx: CliContext): Promise<number> {
-  const plan = connectionPlan(flags, ctx.env);
+  const plan = connectionPlan(flags, ctx.env, ctx.cwd);
+  await checkPlanFiles(plan, ctx.cwd);
   return withConnector(ctx, plan, noticeWriter(ctx), async (connector) => {
     const info = await gatherInfo(connector);
-    ctx.stdout.write(flags.json ? `${JSON.stringify(info)}\n` : formatInfo(info));
+    const location = plan.mode === 'managed' ? plan.location : undefined;
+    if (flags.json) ctx.stdout.write(`${JSON.stringify(location ? { ...info, comfyui: location } : info)}\n`);
+    else ctx.stdout.write(formatInfo(info) + (location ? formatLocation(location) : ''));
     return 0;
   });
 }
@@ -94,6 +98,17 @@ export function formatInfo(info: ServerInfo): string {
     lines.forEach((line, i) => rows.push([i === 0 && !filled.length ? 'models' : '', line]));
   }
   return `${rows.map(([k, v]) => `${k.padEnd(9)}${v}`.trimEnd()).join('\n')}\n`;
+}
+
+/** Which ComfyUI this command started, and the whole search that chose it (src/server/discovery.ts). */
+export function formatLocation(location: ComfyLocation): string {
+  const rows = [
+    `${'folder'.padEnd(9)}${location.path} (from ${location.label})`,
+    `${'python'.padEnd(9)}${location.python} (${location.pythonLabel})`,
+    'search   where comfy-connector looks for ComfyUI, in order (the first folder with main.py and comfy/ wins):',
+    ...formatSearch(location.search).map((line) => `       ${line}`),
+  ];
+  return `\nComfyUI used\n${rows.join('\n')}\n`;
 }
 
 function wrapWords(text: string, width: number): string[] {

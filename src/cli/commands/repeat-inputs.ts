@@ -7,6 +7,7 @@
  * repeats are cache hits, and the user is told so once.
  */
 import { readFile } from 'node:fs/promises';
+import { FileNotReadableError } from '../../errors.js';
 import type { ComfyConnector } from '../facade-types.js';
 import {
   advanceControlWidgets,
@@ -51,7 +52,12 @@ export class RepeatInputs {
     return {
       next: async () => {
         // Read once; a file that cannot be read or parsed fails each of its runs, as a plain run would.
-        parsed ??= readFile(file, 'utf8').then((text) => parseWorkflowInput(text));
+        parsed ??= readFile(file, 'utf8').then(
+          (text) => parseWorkflowInput(text),
+          (error: unknown) => {
+            throw FileNotReadableError.from(file, 'workflow', error);
+          },
+        );
         const input = await parsed;
         if (isUiWorkflow(input)) {
           // Sequential runs: each one advances the state the previous run left, as the frontend does.

@@ -1,13 +1,20 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StoredOutput } from '../../assets/outputs-to-store.js';
+import type { StoredRunResult } from '../../assets/url-assets.js';
+import type { OutputStore } from '../../stores/types.js';
+import { UsageError } from '../usage-error.js';
 import type { ComfyConnector, RunWorkflowOptions } from '../facade-types.js';
-import { checkReadable } from '../check-files.js';
-import { connectionPlan, describePlan, openConnector, type ConnectionPlan, type ServerFlags } from '../connection.js';
+import { checkReadable, checkWorkflowFiles } from '../check-files.js';
+import { checkPlanFiles, connectionPlan, describePlan, openConnector, type ConnectionPlan, type ServerFlags } from '../connection.js';
 import { exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { parseCount, parseInputs, parseOverrides, parseSeconds } from '../parse-options.js';
 import { chooseDisplayMode, createDisplay } from '../progress/create-display.js';
 import type { RunDisplay } from '../progress/display.js';
 import type { CliContext } from './context.js';
 import { RepeatInputs, type RunInput } from './repeat-inputs.js';
+import { isUrlSource } from '../../sources/fetch.js';
+import { transferProgress } from '../progress/transfer-line.js';
 
 export interface RunFlags extends ServerFlags {
   out: string;
@@ -19,6 +26,8 @@ export interface RunFlags extends ServerFlags {
   progress?: boolean;
   browser?: boolean;
   varySeed?: boolean;
+  /** A folder or s3://bucket/prefix: outputs go there (runs/<promptId>/...) instead of --out. */
+  store?: string;
 }
 
 /**
@@ -31,9 +40,11 @@ export async function runCommand(files: string[], flags: RunFlags, ctx: CliConte
   const inputs = parseInputs(flags.input ?? []);
   const repeat = parseCount(flags.repeat, '--repeat');
   const timeout = flags.timeout !== undefined ? parseSeconds(flags.timeout, '--timeout') : undefined;
-  await checkReadable(files, ctx.cwd, 'The workflow file');
-  await checkReadable(Object.values(inputs), ctx.cwd, 'The --input file');
-  const plan = connectionPlan(flags, ctx.env);
+  const store = flags.store !== undefined ? await storeFlag(flags.store, ctx.cwd) : undefined;
+  await checkReadable(Object.values(inputs).filter((v) => !isUrlSource(v)), ctx.cwd, '--input'); // URLs are checked when fetched
+  await checkWorkflowFiles(files, ctx.cwd, { overrides, inputs });
+  const plan = connectionPlan(flags, ctx.env, ctx.cwd);
+  await checkPlanFiles(plan, ctx.cwd);
   const outDir = resolve(ctx.cwd, flags.out);
 
   const verbose = flags.verbose ?? false;
@@ -46,6 +57,8 @@ export async function runCommand(files: string[], flags: RunFlags, ctx: CliConte
     ...(flags.browser ? { conversion: 'browser' as const } : {}),
     signal: ctx.session.signal,
     onEvent: (event) => display.event(event),
+    ...(Object.values(inputs).some(isUrlSource) ? { onTransfer: transferProgress(ctx.stderr) } : {}),
+    ...(store ? { store } : {}),
   };
   let code: number;
   let closeError: unknown;
@@ -117,7 +130,9 @@ async function runOne(
 ): Promise<number> {
   try {
     const result = await connector.runWorkflow(await input(), options);
-    const saved = await result.save(outDir);
+    // With --store the outputs are already written there: list where, instead of saving a copy.
+    const stored = (result as StoredRunResult).stored;
+    const saved = options.store ? (stored ?? []).map(storedName) : await result.save(outDir);
     display.succeed(result, saved);
     return 0;
   } catch (error) {
@@ -127,5 +142,22 @@ async function runOne(
 }
 
 function resolvePaths(inputs: Record<string, string>, cwd: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(inputs).map(([key, file]) => [key, resolve(cwd, file)]));
+  return Object.fromEntries(Object.entries(inputs).map(([key, file]) => [key, isUrlSource(file) ? file : resolve(cwd, file)]));
+}
+
+/** `--store DIR|s3://bucket/prefix`, checked before a server boots. */
+async function storeFlag(spec: string, cwd: string): Promise<OutputStore> {
+  // Imported here: the S3 client is heavy, and `--help` and runs without --store never need it.
+  const { openStore } = await import('../../stores/open.js');
+  try {
+    return openStore(/^[a-z][a-z0-9+.-]*:\/\//i.test(spec) ? spec : resolve(cwd, spec)); // a URL is openStore's to judge
+  } catch (error) {
+    throw new UsageError(`--store ${JSON.stringify(spec)}: ${(error as Error).message}`, 'For example --store ./outputs-store or --store s3://my-bucket/renders');
+  }
+}
+
+/** A stored output as the display lists it: the file's path for a folder, else s3://bucket/key. */
+function storedName(object: StoredOutput): string {
+  if (object.url?.startsWith('file:')) return fileURLToPath(object.url);
+  return object.url ?? object.key;
 }

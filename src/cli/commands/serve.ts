@@ -1,5 +1,5 @@
 import { ServerCrashedError, type ProcessExitInfo } from '../../errors.js';
-import { connectionPlan, type ServerFlags } from '../connection.js';
+import { checkPlanFiles, connectionPlan, type ServerFlags } from '../connection.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { UsageError } from '../usage-error.js';
 import type { CliContext } from './context.js';
@@ -12,7 +12,8 @@ import { withConnector } from './with-connector.js';
  */
 export async function serveCommand(flags: ServerFlags, ctx: CliContext, report: (error: unknown) => void): Promise<number> {
   if (flags.url !== undefined) throw new UsageError('serve starts a managed ComfyUI; --url names one that already runs.', 'Drop --url.');
-  const plan = connectionPlan(flags, ctx.env);
+  const plan = connectionPlan(flags, ctx.env, ctx.cwd);
+  await checkPlanFiles(plan, ctx.cwd);
   const notice = noticeWriter(ctx);
   return withConnector(ctx, plan, notice, async (connector) => {
     const crashed = new Promise<ProcessExitInfo>((resolve) => {

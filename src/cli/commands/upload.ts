@@ -1,9 +1,11 @@
 import { basename, resolve } from 'node:path';
 import { checkReadable } from '../check-files.js';
-import { connectionPlan, type ServerFlags } from '../connection.js';
+import { checkPlanFiles, connectionPlan, type ServerFlags } from '../connection.js';
 import type { CliContext } from './context.js';
 import { noticeWriter } from './notice.js';
 import { withConnector } from './with-connector.js';
+import { isUrlSource } from '../../sources/fetch.js';
+import { transferProgress } from '../progress/transfer-line.js';
 
 export interface UploadFlags extends ServerFlags {
   to: string;
@@ -18,19 +20,21 @@ export interface UploadFlags extends ServerFlags {
  * folder such as loras) and prints, one per line, the name a workflow uses for each.
  */
 export async function uploadCommand(files: string[], flags: UploadFlags, ctx: CliContext): Promise<number> {
-  await checkReadable(files, ctx.cwd, 'The file');
-  const plan = connectionPlan(flags, ctx.env);
+  await checkReadable(files.filter((f) => !isUrlSource(f)), ctx.cwd, 'upload source'); // URLs are checked when fetched
+  const plan = connectionPlan(flags, ctx.env, ctx.cwd);
+  await checkPlanFiles(plan, ctx.cwd);
   const notice = noticeWriter(ctx);
   return withConnector(ctx, plan, notice, async (connector) => {
     if (flags.ephemeral) notice('--ephemeral: these files are removed again when this command exits (killApi).');
     const uploaded = await connector.uploadData(
       files.map((file) => ({
-        source: resolve(ctx.cwd, file),
+        source: isUrlSource(file) ? file : resolve(ctx.cwd, file),
         to: flags.to,
         ...(flags.subfolder !== undefined ? { subfolder: flags.subfolder } : {}),
         ...(flags.ephemeral ? { ephemeral: true } : {}),
         ...(flags.overwrite ? { overwrite: true } : {}),
       })),
+      { onProgress: transferProgress(ctx.stderr) },
     );
     if (flags.json) {
       ctx.stdout.write(`${JSON.stringify(uploaded)}\n`);

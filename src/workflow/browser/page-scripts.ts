@@ -51,8 +51,9 @@ export const INSTALL_PROBE = `() => {
 }`;
 
 /**
- * Loads the workflow the way the frontend opens a file, then builds the prompt the way "Queue"
- * does, minus queueing: widget control (control_after_generate) runs in queuePrompt's
+ * Loads the workflow the way the frontend opens a file, waits two animation frames (what the
+ * nodes schedule at load has run by the time a user can click), then builds the prompt the way
+ * "Queue" does, minus queueing: widget control (control_after_generate) runs in queuePrompt's
  * beforeQueued/afterQueued hooks, not in graphToPrompt, so the saved values are sent.
  * Every load reuses one workflow tab: with a new temporary tab per load (the default for a null
  * workflow) the frontend keeps every tab, its draft and its thumbnail, and slows down steadily.
@@ -83,6 +84,14 @@ export const CONVERT_IN_PAGE = `async ({ workflow, randoms, now }) => {
     return { ok: false, stage: 'load', message: logged.join('\\n') || 'the graph was not configured' };
   }
   state.workflow = state.workflow || app.extensionManager.workflow.activeWorkflow || null;
+  // Let the graph settle as it does before any user can press Queue or Export: nodes schedule
+  // work for the next animation frame at load (COMFY_MATCHTYPE_V3 inputs start as "*" and get
+  // their connected type in a requestAnimationFrame callback, dynamicWidgets.applyMatchType).
+  // Without this wait the prompt depends on whether a frame happened to pass during the load.
+  await new Promise((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(timer); resolve(); }));
+  });
 
   const RealDate = Date;
   const realRandom = Math.random;

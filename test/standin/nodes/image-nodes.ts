@@ -23,7 +23,7 @@ function saveImagePath(prefix: string, outputDir: string): { folder: string; fil
   const filename = basename(prefix);
   const folder = join(outputDir, subfolder);
   if (!isInside(outputDir, resolve(folder))) {
-    throw new NodeException('Exception', `**** ERROR: Saving image outside the output folder is not allowed.\n full_output_folder: ${resolve(folder)}\n         output_dir: ${outputDir}\n         commonpath: ${outputDir}`);
+    throw new NodeException('Exception', `**** ERROR: Saving image outside the output folder is not allowed.\n full_output_folder: ${resolve(folder)}\n         output_dir: ${outputDir}`);
   }
   let counter = 1;
   try {
