@@ -23,6 +23,7 @@ import { ModelCache } from '../src/model-cache/model-cache.js';
 import { FolderStore } from '../src/stores/folder-store.js';
 import { S3Store } from '../src/stores/s3-store.js';
 import { startSeaweed, weedSkip } from '../test/helpers/seaweed.js';
+import { writeSource } from './upload.bench.js';
 
 export interface AssetsBenchRow {
   what: string;
@@ -48,17 +49,6 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-async function writeSource(path: string, sizeMB: number): Promise<void> {
-  const block = randomBytes(1024 * 1024); // incompressible; one random MiB repeated
-  const handle = await open(path, 'w');
-  try {
-    for (let i = 0; i < sizeMB; i++) await handle.write(block);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function fsyncFile(path: string): Promise<void> {

@@ -36,7 +36,8 @@ function median(xs: number[]): number {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
-async function writeSource(path: string, sizeMB: number): Promise<void> {
+/** A file of sizeMB MiB of incompressible bytes, synced; the benchmarks' common source. */
+export async function writeSource(path: string, sizeMB: number): Promise<void> {
   // Incompressible bytes, so no layer below can cheat; one random MiB repeated.
   const block = randomBytes(1024 * 1024);
   const handle = await open(path, 'w');

@@ -11,6 +11,7 @@ import { buildRunResult, type RunResult } from './result.js';
 import type { SocketMessage } from './socket.js';
 import type { PreviewFrame } from './frames.js';
 import type { HistoryEntry, PromptGraph, QueuePromptOptions, QueuePromptResponse, QueueState, ViewOptions } from './types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RunOptions {
   extraData?: Record<string, unknown>;
@@ -44,8 +45,6 @@ export interface RunTimings {
 }
 
 type CancelReason = 'signal' | 'timeout';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * One prompt from POST /prompt to its history entry. The client routes this prompt's socket

@@ -4,6 +4,7 @@
  */
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type RedisTarget = string | RedisOptions;
 
@@ -31,8 +32,6 @@ export function openRedis(target: RedisTarget, { role }: ConnectionRole): Redis 
 export function bullConnection(target: RedisTarget, role: ConnectionRole['role']): Redis {
   return openRedis(target, { role });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs fn, retrying connection errors (Redis restarting) for up to `forMs`. */
 export async function withReconnect<T>(fn: () => Promise<T>, forMs = 30_000): Promise<T> {

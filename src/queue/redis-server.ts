@@ -13,6 +13,7 @@ import { delimiter, join } from 'node:path';
 import { groupAlive, signalGroup, spawnWatched, type WatchedProcess } from '../server/process-group.js';
 import { pickFreePort } from '../server/port.js';
 import { RedisNotInstalledError, RedisStartError } from './errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RedisServerOptions {
   /** Data folder (the AOF lives here). Default: a private temp folder, removed by stop(). */
@@ -26,8 +27,6 @@ export interface RedisServerOptions {
   /** More `redis-server` arguments, e.g. ['--requirepass', 'x']. */
   extraArgs?: string[];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The first executable `name` on PATH, or undefined. */
 export function findOnPath(name: string, path = process.env.PATH ?? ''): string | undefined {

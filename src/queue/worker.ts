@@ -27,6 +27,7 @@ import { openServer, readCapabilities, type ServerSlot, type ServerSpec } from '
 import type { JobResult } from './types.js';
 import { advertise, withdraw, type WorkerAd } from './worker-registry.js';
 import { WorkerMetrics } from './metrics.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ComfyWorkerOptions {
   redis: RedisTarget;
@@ -58,8 +59,6 @@ export interface ComfyWorkerOptions {
   /** A line per job start/end and server event. Default: nothing. */
   log?: (line: string) => void;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ComfyWorker {
   readonly id: string;

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { constants } from 'node:os';
 import { guardGroup, groupAlive, signalGroup, type ChildExit, type WatchedProcess } from './process-group.js';
 import { resolvePython } from './python.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Third-party modules a v0.33.0 cold start imports from ComfyUI's own code (measured with
@@ -110,8 +111,6 @@ type Message =
   | { event: 'forked'; id: number; pid: number }
   | { event: 'refused'; id: number; reason: string }
   | { event: 'exit'; pid: number; code: number | null; signal: string | null };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The Python half, shipped in the package: next to this file (src, or dist when copied), else under the package root. */
 export function preloadScript(): string {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { spawnWatchdog } from './watchdog.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How the watched process ended. */
 export interface ChildExit {
@@ -43,7 +44,6 @@ export interface WatchOptions {
   shell?: string;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Spawns the command detached (a process group of its own, pgid = its pid) with stdout/stderr piped

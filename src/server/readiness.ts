@@ -1,6 +1,7 @@
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { stripAnsi } from './log-buffer.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // ComfyUI prints this once per listen address, right after the socket is bound.
 const READY_LINE = /To see the GUI go to: (https?:\/\/\S+)/;
@@ -17,8 +18,6 @@ const ADDRESS_IN_USE = /address already in use|\[Errno (98|48|10048)\]|is alread
 export function mentionsAddressInUse(lines: string[]): boolean {
   return lines.some((line) => ADDRESS_IN_USE.test(line));
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Polls GET /system_stats until it answers 200. The ready line comes after the bind, so this is

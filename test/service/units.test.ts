@@ -6,7 +6,7 @@ import { Authenticator, parseApiKeys } from '../../src/service/auth.js';
 import { frameEvent, parseSse, resumePoint } from '../../src/service/sse.js';
 import { toProblem } from '../../src/service/problem.js';
 import { signWebhook, verifyWebhook, webhookHeaders } from '../../src/service/webhooks/sign.js';
-import { isPrivateAddress } from '../../src/service/webhooks/target.js';
+import { isInternalAddress } from '../../src/sources/policy.js';
 import { ValidationError } from '../../src/errors.js';
 
 test('webhook signatures match the Standard Webhooks test vector and verify', () => {
@@ -59,6 +59,6 @@ test('a ComfyUI validation error becomes a 422 problem naming node, input and va
 });
 
 test('private and loopback addresses are recognised for the webhook guard', () => {
-  for (const a of ['127.0.0.1', '10.1.2.3', '192.168.0.1', '172.20.0.1', '169.254.169.254', '::1', 'fd00::1', '::ffff:127.0.0.1']) assert.ok(isPrivateAddress(a), a);
-  for (const a of ['8.8.8.8', '2606:4700::1111']) assert.ok(!isPrivateAddress(a), a);
+  for (const a of ['127.0.0.1', '10.1.2.3', '192.168.0.1', '172.20.0.1', '169.254.169.254', '::1', 'fd00::1', '::ffff:127.0.0.1']) assert.ok(isInternalAddress(a), a);
+  for (const a of ['8.8.8.8', '2606:4700::1111']) assert.ok(!isInternalAddress(a), a);
 });
