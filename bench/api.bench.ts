@@ -5,8 +5,11 @@
  *   round trip  a sync job (EmptyImage 8x8 → PreviewImage, a new colour each call): direct
  *               runWorkflow on the server, the fleet's ComfyQueue submit → result (in-process worker
  *               attached to the same server), and POST /v1/jobs?wait=30 through the service (the
- *               embedded default: private redis-server with AOF and fsync always). Rounds rotate the
+ *               embedded default: private redis-server with AOF, fsync everysec; the HTTP client
+ *               runs on a thread of its own and times each request itself). Rounds rotate the
  *               order so drift in load hits every contestant alike.
+ *   fsync       the same HTTP round trip on the default service and on one whose Redis fsyncs
+ *               every write (--redis-fsync always), interleaved.
  *   submissions POST /v1/jobs (no wait) with 16 in flight, against ComfyQueue.submit with 16 in flight.
  *   SSE delay   per progress step of a ComfyConnectorSlowCounter job: SSE arrival at the client
  *               minus the arrival of the WebSocket message it came from at the worker's client
@@ -66,6 +69,43 @@ const { parentPort, workerData: d } = require('node:worker_threads');
 })().catch((e) => parentPort.postMessage(String(e)));
 `;
 
+// One request at a time from a thread of its own; it answers with the milliseconds it measured.
+const SYNC_CLIENT = `
+const { parentPort, workerData: headers } = require('node:worker_threads');
+parentPort.on('message', async ({ url, body }) => {
+  try {
+    const t0 = performance.now();
+    const r = await fetch(url, { method: 'POST', headers, body });
+    const text = await r.text();
+    const ms = performance.now() - t0;
+    parentPort.postMessage(r.status === 200 ? ms : 'service answered ' + r.status + ': ' + text);
+  } catch (e) {
+    parentPort.postMessage(String(e));
+  }
+});
+`;
+
+class SyncClient {
+  readonly #worker: Worker;
+  #pending: { resolve: (v: unknown) => void; reject: (e: unknown) => void } | undefined;
+  constructor(headers: Record<string, string>) {
+    this.#worker = new Worker(SYNC_CLIENT, { eval: true, workerData: headers });
+    this.#worker.on('message', (m) => this.#pending?.resolve(m));
+    this.#worker.on('error', (e) => this.#pending?.reject(e));
+  }
+  async post(url: string, body: string): Promise<number> {
+    const out = await new Promise<unknown>((resolve, reject) => {
+      this.#pending = { resolve, reject };
+      this.#worker.postMessage({ url, body });
+    });
+    if (typeof out !== 'number') throw new Error(`HTTP client: ${String(out)}`);
+    return out;
+  }
+  async close(): Promise<void> {
+    await this.#worker.terminate();
+  }
+}
+
 async function httpClientSeconds(url: string, headers: Record<string, string>, total: number, inFlight: number, color: number): Promise<number> {
   const worker = new Worker(CLIENT, { eval: true, workerData: { url, headers, total, inFlight, color } });
   try {
@@ -85,9 +125,10 @@ export async function benchApi(options: { rounds?: number; submits?: number } = 
   const direct = await ComfyConnector.connect(standin.url);
   const svc = await startService({ port: 0, dataDir, servers: [{ url: standin.url }], apiKeys: [{ name: 'bench', key: KEY, admin: true }] });
   const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+  const syncClient = new SyncClient(headers);
   try {
     let color = Date.now() % 100_000;
-    const contestants: Array<{ name: string; run: () => Promise<void> }> = [
+    const contestants: Array<{ name: string; run: () => Promise<void | number> }> = [
       { name: 'direct runWorkflow', run: async () => void (await direct.runWorkflow(prompt(color++))) },
       {
         name: 'ComfyQueue submit+result',
@@ -97,12 +138,9 @@ export async function benchApi(options: { rounds?: number; submits?: number } = 
         },
       },
       {
+        // Timed by the client, on its own thread: the service's event loop does only the service's work.
         name: 'HTTP POST ?wait=30',
-        run: async () => {
-          const res = await fetch(`${svc.url}/v1/jobs?wait=30`, { method: 'POST', headers, body: JSON.stringify({ workflow: prompt(color++) }) });
-          if (res.status !== 200) throw new Error(`service answered ${res.status}: ${await res.text()}`);
-          await res.arrayBuffer();
-        },
+        run: async () => syncClient.post(`${svc.url}/v1/jobs?wait=30`, JSON.stringify({ workflow: prompt(color++) })),
       },
     ];
     const samples = new Map(contestants.map((c) => [c.name, [] as number[]]));
@@ -111,8 +149,8 @@ export async function benchApi(options: { rounds?: number; submits?: number } = 
       for (let k = 0; k < contestants.length; k++) {
         const c = contestants[(r + k) % contestants.length]!;
         const t0 = performance.now();
-        await c.run();
-        samples.get(c.name)!.push(performance.now() - t0);
+        const clientMs = await c.run();
+        samples.get(c.name)!.push(typeof clientMs === 'number' ? clientMs : performance.now() - t0);
       }
     }
     const base = stats(samples.get('direct runWorkflow')!).median;
@@ -125,6 +163,32 @@ export async function benchApi(options: { rounds?: number; submits?: number } = 
     }
     const http = stats(samples.get('HTTP POST ?wait=30')!).median;
     console.log(`HTTP layer alone (service − ComfyQueue): ${(http - queueMedian).toFixed(1)} ms median; goal: service − direct ≤ 10 ms`);
+
+    // What the stronger durability costs: the same round trip on a second service whose Redis
+    // fsyncs every write, interleaved with the default one.
+    const alwaysDir = mkdtempSync(join(tmpdir(), 'bench-api-always-'));
+    const always = await startService({ port: 0, dataDir: alwaysDir, servers: [{ url: standin.url }], apiKeys: [{ name: 'bench', key: KEY, admin: true }], fsync: 'always' });
+    try {
+      const pair = [
+        { name: 'everysec (default)', url: svc.url, samples: [] as number[] },
+        { name: 'always', url: always.url, samples: [] as number[] },
+      ];
+      for (const p of pair) for (let w = 0; w < 3; w++) await syncClient.post(`${p.url}/v1/jobs?wait=30`, JSON.stringify({ workflow: prompt(color++) }));
+      for (let r = 0; r < rounds; r++) {
+        for (let k = 0; k < pair.length; k++) {
+          const p = pair[(r + k) % pair.length]!;
+          p.samples.push(await syncClient.post(`${p.url}/v1/jobs?wait=30`, JSON.stringify({ workflow: prompt(color++) })));
+        }
+      }
+      console.log(`\nHTTP POST ?wait=30 by the private Redis' appendfsync (${rounds} rounds, interleaved)`);
+      for (const p of pair) {
+        const st = stats(p.samples);
+        console.log(`${p.name.padEnd(28)}${st.median.toFixed(1).padStart(10)}${st.p90.toFixed(1).padStart(10)}${st.mean.toFixed(1).padStart(10)}${(st.median - base).toFixed(1).padStart(17)}`);
+      }
+    } finally {
+      await always.close({ drainMs: 0 });
+      rmSync(alwaysDir, { recursive: true, force: true });
+    }
 
     // SSE delay against the WebSocket message each progress event came from.
     const wsAt = new Map<number, number>();
@@ -168,7 +232,7 @@ export async function benchApi(options: { rounds?: number; submits?: number } = 
         hTime += (await httpClientSeconds(gw.url, headers, 50, 16, (color += 50)));
       }
       const n = Math.ceil(submits / 50) * 50;
-      console.log(`\nsubmissions per second (${n} each, 16 in flight, HTTP client on its own thread, private Redis with AOF fsync always)`);
+      console.log(`\nsubmissions per second (${n} each, 16 in flight, HTTP client on its own thread, private Redis with AOF fsync everysec)`);
       console.log(`${'ComfyQueue.submit'.padEnd(28)}${(n / qTime).toFixed(0).padStart(10)} /s`);
       console.log(`${'HTTP POST /v1/jobs'.padEnd(28)}${(n / hTime).toFixed(0).padStart(10)} /s  (${((qTime / hTime) * 100).toFixed(0)}% of the producer)`);
     } finally {
@@ -176,6 +240,7 @@ export async function benchApi(options: { rounds?: number; submits?: number } = 
       rmSync(gwDir, { recursive: true, force: true });
     }
   } finally {
+    await syncClient.close();
     await svc.close({ drainMs: 0 });
     await direct.killApi();
     await standin.stop();

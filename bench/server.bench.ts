@@ -4,10 +4,14 @@
 //   start  — ComfyServer.start(): folder, port, spawn + watchdog beside it, ready line, GET /system_stats 200
 //   stop   — ComfyServer.stop(): SIGINT to the group until it is empty, watchdog reaped, folder removed
 // plus the watchdog's own cost on the start path: the synchronous spawn of /bin/sh beside ComfyUI.
+// (Those rows run without database templates: they measure what ComfyServer adds to ComfyUI's own start.)
 // Fast start (real ComfyUI only; docs/fast-start.md), side by side in one run, rounds interleaved:
-//   cold   — ComfyServer.start() with startMode 'cold': spawn → ready (GET /system_stats 200)
-//   fork   — ComfyServer.start() forked from a shared Preloader: fork request → ready
-//   preload — the Preloader's one-off cost: spawn → imports and precompile done
+//   cold, no template — ComfyServer.start() cold, ComfyUI migrating its fresh database (as ComfyUI alone)
+//   cold   — ComfyServer.start() with startMode 'cold' and the database template (the default)
+//   fork   — ComfyServer.start() forked from a shared Preloader, with the template: fork request → ready
+//   preload — the Preloader's one-off cost: spawn → imports, precompile and gc.freeze() done
+//   template — the database template's one-off cost: ComfyUI's init_db on a new file, cached
+// The template cache is a temporary folder of the bench's, so its one-off cost is measured every run.
 // Run: node --import tsx bench/server.bench.ts [--rounds N] [--verbose]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ComfyServer, matchReadyLine, pickFreePort, Preloader } from '../src/server/index.js';
+import { databaseTemplate, type DatabaseTemplate } from '../src/server/database-template.js';
+import { serverEnv } from '../src/server/preload.js';
 import { needsCpuFlag } from '../src/server/device.js';
 import { terminateGroup } from '../src/server/process-group.js';
 import { spawnWatchdog } from '../src/server/watchdog.js';
@@ -39,6 +45,8 @@ export interface ServerBenchRow {
 
 export interface ForkBenchRow {
   rounds: number;
+  /** Cold, without the database template: ComfyUI migrates its fresh database itself. */
+  coldPlainMs: number;
   coldMs: number;
   forkMs: number;
   /** coldMs / forkMs. */
@@ -49,6 +57,11 @@ export interface ForkBenchRow {
   preloadImportMs: number;
   imported: number;
   compiled: number;
+  /** Objects the preloader moved to the collector's permanent generation. */
+  frozen: number;
+  /** The database template's one-off make, ms (undefined: none could be made; the reason is printed). */
+  templateMs?: number;
+  templateRevision?: string;
 }
 
 export interface ServerBenchResult {
@@ -118,7 +131,7 @@ async function managed(target: Target): Promise<{ startMs: number; readyLineMs: 
   };
   const server = new ComfyServer(
     target.comfyuiPath
-      ? { comfyuiPath: target.comfyuiPath, logs, pickPort, ...(target.python ? { python: target.python } : {}), ...(target.userDirectory ? { userDirectory: target.userDirectory } : {}) }
+      ? { comfyuiPath: target.comfyuiPath, logs, pickPort, databaseTemplates: false as const, ...(target.python ? { python: target.python } : {}), ...(target.userDirectory ? { userDirectory: target.userDirectory } : {}) }
       : { command: target.base, logs, pickPort },
   );
   const { startedAt: t0, ms: startMs } = await timedStart(server);
@@ -148,20 +161,37 @@ async function watchdogCost(rounds: number): Promise<number> {
 
 /** Cold and forked starts of real ComfyUI, interleaved, after one preload. */
 async function forkBench(target: Target, rounds: number, log: ((line: string) => void) | undefined): Promise<ForkBenchRow> {
-  const base = { comfyuiPath: target.comfyuiPath!, ...(target.python ? { python: target.python } : {}) };
+  const databaseTemplates = await mkdtemp(join(tmpdir(), 'comfy-bench-templates-'));
+  const base = { comfyuiPath: target.comfyuiPath!, ...(target.python ? { python: target.python } : {}), databaseTemplates };
+  // The template first, alone, to time its one-off cost (the preloader would make it beside its preload).
+  let template: DatabaseTemplate | undefined;
+  try {
+    template = await databaseTemplate({ comfyuiPath: base.comfyuiPath, python: target.python ?? 'python3', env: serverEnv(undefined), cacheDirectory: databaseTemplates });
+  } catch (error) {
+    (log ?? console.log)(`  database template unavailable: ${(error as Error).message}`);
+  }
   const preloader = new Preloader(base);
   try {
     const info = await preloader.start();
-    log?.(`  preload: ${info.readyMs.toFixed(0)} ms (${info.imported.length} modules imported, ${info.failed.length} absent, ${info.compiled} files compiled, ${info.threads} OS threads)`);
+    log?.(`  preload: ${info.readyMs.toFixed(0)} ms (${info.imported.length} modules imported, ${info.failed.length} absent, ${info.compiled} files compiled, ${info.frozen} objects frozen, ${info.threads} OS threads)`);
+    if (template) log?.(`  database template ${template.revision}: made in ${template.madeMs?.toFixed(0)} ms`);
+    const coldPlain: number[] = [];
     const cold: number[] = [];
     const forked: number[] = [];
     const stops: number[] = [];
     for (let i = 0; i < rounds; i++) {
-      for (const mode of ['cold', 'fork'] as const) {
-        const server = new ComfyServer({ ...base, ...(target.userDirectory ? { userDirectory: target.userDirectory } : {}), ...(mode === 'fork' ? { preloader } : { startMode: 'cold' as const }) });
+      for (const mode of ['cold, no template', 'cold', 'fork'] as const) {
+        const server = new ComfyServer({
+          ...base,
+          ...(target.userDirectory ? { userDirectory: target.userDirectory } : {}),
+          ...(mode === 'fork' ? { preloader } : { startMode: 'cold' as const }),
+          ...(mode === 'cold, no template' ? { databaseTemplates: false as const } : {}),
+        });
         const { ms } = await timedStart(server);
         if (mode === 'fork' && server.startedBy !== 'fork') throw new Error(`the forked start fell back to cold: ${server.logTail().filter((l) => l.startsWith('[comfy-connector]')).join(' ')}`);
-        (mode === 'cold' ? cold : forked).push(ms);
+        const unused = server.logTail().filter((l) => l.startsWith('[comfy-connector] database template'));
+        if (unused.length) throw new Error(`the ${mode} start ran without its database template: ${unused.join(' ')}`);
+        (mode === 'cold' ? cold : mode === 'fork' ? forked : coldPlain).push(ms);
         const t1 = now();
         await server.stop();
         if (mode === 'fork') stops.push(now() - t1);
@@ -170,6 +200,7 @@ async function forkBench(target: Target, rounds: number, log: ((line: string) =>
     }
     return {
       rounds,
+      coldPlainMs: median(coldPlain),
       coldMs: median(cold),
       forkMs: median(forked),
       speedup: median(cold) / median(forked),
@@ -178,9 +209,12 @@ async function forkBench(target: Target, rounds: number, log: ((line: string) =>
       preloadImportMs: info.importMs,
       imported: info.imported.length,
       compiled: info.compiled,
+      frozen: info.frozen,
+      ...(template ? { templateMs: template.madeMs ?? 0, templateRevision: template.revision } : {}),
     };
   } finally {
     await preloader.close();
+    await rm(databaseTemplates, { recursive: true, force: true });
   }
 }
 
@@ -241,8 +275,10 @@ export async function benchServer(options: { rounds?: number; realRounds?: numbe
   log(`watchdog (/bin/sh) spawn() on the start path: ${watchdog.spawnMs.toFixed(1)} ms median`);
   if (fork) {
     log('');
-    log('fast start, real ComfyUI   rounds  cold start()  forked start()  speed-up  forked stop()  | preload once: spawn→ready (imports+precompile)');
-    log(`${'startMode cold vs fork'.padEnd(26)}${String(fork.rounds).padStart(7)} ${fmt(fork.coldMs).padStart(13)} ${fmt(fork.forkMs).padStart(15)} ${`${fork.speedup.toFixed(1)}×`.padStart(9)} ${fmt(fork.forkStopMs).padStart(14)}  | ${fmt(fork.preloadMs)} (${fmt(fork.preloadImportMs).trim()}; ${fork.imported} modules, ${fork.compiled} files)`);
+    log('fast start, real ComfyUI   rounds  cold, no template  cold start()  forked start()  speed-up  forked stop()');
+    log(`${'startMode cold vs fork'.padEnd(26)}${String(fork.rounds).padStart(7)} ${fmt(fork.coldPlainMs).padStart(18)} ${fmt(fork.coldMs).padStart(13)} ${fmt(fork.forkMs).padStart(15)} ${`${fork.speedup.toFixed(1)}×`.padStart(9)} ${fmt(fork.forkStopMs).padStart(14)}`);
+    log(`  speed-up = cold start() / forked start(), both with the database template (the defaults); against cold without it: ${(fork.coldPlainMs / fork.forkMs).toFixed(1)}×`);
+    log(`  one-off: preload ${fmt(fork.preloadMs).trim()} (imports+precompile+freeze ${fmt(fork.preloadImportMs).trim()}; ${fork.imported} modules, ${fork.compiled} files, ${fork.frozen} objects frozen); database template ${fork.templateMs !== undefined ? `${fork.templateRevision} ${fmt(fork.templateMs).trim()}` : 'unavailable'}`);
   }
   return { rows, watchdog, ...(fork ? { fork } : {}) };
 }

@@ -31,6 +31,10 @@ if (files.length === 0) {
 mkdirSync(join(root, '.cache'), { recursive: true });
 const tap = join(root, '.cache', `test-results-${process.pid}.tap`);
 const checkout = guardCheckout(process.env.COMFYUI_PATH);
+// Caches the code under test keeps for users (ComfyUI's database templates, a browser's disk cache)
+// go to a folder of this run, not to the user's ~/.cache.
+const xdgCache = join(root, '.cache', `xdg-cache-${process.pid}`);
+mkdirSync(xdgCache, { recursive: true });
 const result = spawnSync(
   process.execPath,
   [
@@ -39,8 +43,9 @@ const result = spawnSync(
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...files,
   ],
-  { cwd: root, stdio: 'inherit' },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, XDG_CACHE_HOME: xdgCache } },
 );
+rmSync(xdgCache, { recursive: true, force: true });
 // One plain closing line that any CI reader understands, taken from the TAP output: every skip
 // (whole suites included, which node's own count leaves out) is listed with its reason first.
 const summary = summariseTap(readFileSync(tap, 'utf8'));

@@ -72,9 +72,9 @@ async function realOrSelf(path: string): Promise<string> {
  * symlink leading out (ComfyUI's upload route writes through it). Nothing is created here.
  */
 export async function checkRealChain(root: string, target: string, shown: string): Promise<void> {
-  const rootReal = await realOrSelf(root);
   const rel = relative(root, target);
   const parts = rel.split(sep).filter((p) => p !== '');
+  let rootReal: string | undefined; // resolved only when a symlink needs it
   let current = root;
   for (let i = 0; i < parts.length; i++) {
     current = join(current, parts[i] as string);
@@ -85,14 +85,17 @@ export async function checkRealChain(root: string, target: string, shown: string
     } catch {
       return; // the rest of the chain does not exist yet: it will be created by us, as real folders
     }
-    if (info.isSymbolicLink()) {
-      const real = await realOrSelf(current);
-      if (!isInside(rootReal, real) && !isInside(root, real)) {
-        throw new UnsafePathError(shown, `${current} is a symlink that leads out of ${root} (to ${real})`);
-      }
+    // A real folder below checked ones is inside the root: one lstat per level is the whole check.
+    if (!info.isSymbolicLink()) {
+      if (!last && !info.isDirectory()) throw new UnsafePathError(shown, `${current} exists and is not a folder`);
+      continue;
+    }
+    const real = await realOrSelf(current);
+    rootReal ??= await realOrSelf(root);
+    if (!isInside(rootReal, real) && !isInside(root, real)) {
+      throw new UnsafePathError(shown, `${current} is a symlink that leads out of ${root} (to ${real})`);
     }
     if (!last) {
-      const real = await realOrSelf(current);
       let isDir = false;
       try {
         isDir = (await lstat(real)).isDirectory();

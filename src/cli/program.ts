@@ -155,6 +155,7 @@ Examples:
     .option('--body-limit <MB>', 'largest request body (default 25)')
     .option('--max-queue-depth <n>', 'refuse submits and fail /ready while this many jobs wait (default 1000)')
     .option('--cors <origin>', 'allow browser calls from this origin, repeatable (default: none)', collect)
+    .addOption(new Option('--redis-fsync <when>', 'the private Redis\' AOF fsync: everysec (a power loss may lose the last second) or always (every write waits for the disk)').choices(['everysec', 'always']).default('everysec'))
     .addOption(new Option('--queue <name>', 'the fleet queue name').hideHelp())
     .addOption(new Option('--lock-duration <seconds>', 'the in-process worker\'s job lock (a killed service\'s jobs run again after it)').hideHelp())
     .addHelpText('after', `

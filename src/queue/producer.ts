@@ -8,14 +8,14 @@ import { readFile } from 'node:fs/promises';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { errorFromJson, serializeError } from '../error-policy.js';
-import { appendEvent, isTerminalEvent, lastEvents, readEvents } from './event-log.js';
+import { appendEvent, claimAndQueue, EventFollow, isTerminalEvent, lastEvents, parseNotice, readEvents } from './event-log.js';
 import { JobCancelledError, JobNotFoundError } from './errors.js';
 import { openRedis, QueueObjects, withReconnect, type RedisTarget } from './connection.js';
 import { expireWaiting } from './deadlines.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, checkJobId, fleetKeys, queueFor, type FleetKeys } from './names.js';
 import { readFinal, readResult, writeFinal } from './records.js';
 import { isJobSpec, normalizeSpec, specFrom, type SubmitOptions } from './spec.js';
-import type { JobEvent, JobResult, JobSpec, JobState, JobStatus } from './types.js';
+import type { CompletedJobFacts, JobEvent, JobResult, JobSpec, JobState, JobStatus } from './types.js';
 import { liveWorkers, type WorkerAd } from './worker-registry.js';
 
 export interface ComfyQueueOptions {
@@ -59,6 +59,9 @@ export type CancelOutcome = 'removed' | 'signalled' | 'finished';
 
 const TERMINAL = new Set<JobState>(['completed', 'failed', 'cancelled']);
 
+/** Routes remembered per producer (a few hundred bytes each). */
+const ROUTE_CACHE_SIZE = 10_000;
+
 /** A submitted job: its id, and the ways to follow it. Obtained from submit() or ComfyQueue.handle(). */
 export class JobHandle {
   constructor(
@@ -91,7 +94,9 @@ export class ComfyQueue {
   readonly #queues: QueueObjects;
   #subscriber: Redis | undefined;
   #subscribed: Promise<void> | undefined;
-  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #waiters = new Map<string, Set<(event?: JobEvent) => void>>();
+  /** Queue names of jobs submitted here, newest last: a follow-up read skips the route lookup. */
+  readonly #routes = new Map<string, string>();
   #closed = false;
 
   constructor(options: ComfyQueueOptions) {
@@ -147,13 +152,14 @@ export class ComfyQueue {
     const queueName = queueFor(this.base, spec.requires);
     return withReconnect(async () => {
       const queue = this.bullQueue(queueName);
-      // The key claim and the queue depth in one round trip ('queued' carries the position).
-      const [claimed, counts] = await Promise.all([
-        this.#redis.set(this.keys.route(jobId), queueName, 'PX', this.retentionMs, 'NX'),
-        queue.getJobCounts('waiting', 'prioritized', 'delayed'),
-      ]);
-      if (claimed !== 'OK') {
-        // The same key: the same job. Re-add only when a submit died between claiming and queueing.
+      // The id claimed and 'queued' logged with its position in one round trip. 'queued' goes
+      // first: a worker may take the job the instant it is added.
+      const waiting = { wait: queue.toKey('wait'), prioritized: queue.toKey('prioritized'), delayed: queue.toKey('delayed') };
+      const position = await claimAndQueue(this.#redis, this.keys, jobId, queueName, waiting, this.retentionMs);
+      const fresh = position !== undefined;
+      if (!fresh) {
+        // The same key: the same job. Re-add only when a submit died between claiming and queueing
+        // (a re-add is not a new job: no second 'queued').
         const existing = await this.#find(jobId);
         if (existing.job || existing.final || existing.result) return new JobHandle(this, jobId, false);
       }
@@ -162,11 +168,6 @@ export class ComfyQueue {
       }
       const data: QueuedJobData = { spec, base: this.base };
       const retentionSec = Math.ceil(this.retentionMs / 1000);
-      // 'queued' goes first: a worker may take the job the instant it is added.
-      const position = (counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0) + (counts['delayed'] ?? 0);
-      const fresh = claimed === 'OK';
-      // A re-add (the same key while its first submit was cut short, or still under way) is not a new job.
-      if (fresh) await appendEvent(this.#redis, this.keys, jobId, { type: 'queued', position }, this.retentionMs);
       await queue.add('comfy', data, {
         jobId,
         // Every job is prioritised, so explicit and default priorities order together (lower first).
@@ -180,6 +181,7 @@ export class ComfyQueue {
         spec.deadline !== undefined ? this.#redis.zadd(this.keys.deadlines, spec.deadline, jobId) : undefined,
         this.#redis.publish(this.keys.wakeChannel, queueName),
       ]);
+      this.#remember(jobId, queueName);
       return new JobHandle(this, jobId, fresh);
     });
   }
@@ -194,8 +196,18 @@ export class ComfyQueue {
     return (await this.#find(jobId)).job;
   }
 
+  #remember(jobId: string, queueName: string): void {
+    this.#routes.delete(jobId);
+    this.#routes.set(jobId, queueName);
+    if (this.#routes.size > ROUTE_CACHE_SIZE) this.#routes.delete(this.#routes.keys().next().value as string);
+  }
+
+  async #queueNameOf(jobId: string): Promise<string> {
+    return this.#routes.get(jobId) ?? (await this.#redis.get(this.keys.route(jobId))) ?? this.base;
+  }
+
   async #find(jobId: string): Promise<{ job?: Job<QueuedJobData, JobResult>; queueName: string; final?: Awaited<ReturnType<typeof readFinal>>; result?: JobResult }> {
-    const queueName = (await this.#redis.get(this.keys.route(jobId))) ?? this.base;
+    const queueName = await this.#queueNameOf(jobId);
     const job = (await this.bullQueue(queueName).getJob(jobId)) as Job<QueuedJobData, JobResult> | undefined;
     if (job) return { job, queueName };
     const final = await readFinal(this.#redis, this.keys, jobId);
@@ -272,6 +284,27 @@ export class ComfyQueue {
   }
 
   /**
+   * The status of a job whose `completed` event was just read (a waiter's last step): the result
+   * is the event's, so one read of the job gives the rest. The worker completes the job in BullMQ
+   * before it appends that event; anything else (the job already removed) takes the full read.
+   */
+  async completedStatus(jobId: string, result: JobResult, facts?: CompletedJobFacts): Promise<JobStatus> {
+    if (facts) {
+      const { createdAt, attempts, meta, startedAt, finishedAt, progress } = facts;
+      return { jobId, state: 'completed', createdAt, attempts, ...(meta ? { meta } : {}), ...(startedAt ? { startedAt } : {}), finishedAt, ...(progress ? { progress } : {}), result };
+    }
+    const job = (await this.bullQueue(await this.#queueNameOf(jobId)).getJob(jobId)) as Job<QueuedJobData, JobResult> | undefined;
+    if (!job?.finishedOn || job.failedReason) return this.status(jobId);
+    const spec = job.data.spec;
+    const status: JobStatus = { jobId, state: 'completed', createdAt: job.timestamp, attempts: job.attemptsMade, ...(spec.meta ? { meta: spec.meta } : {}) };
+    if (job.processedOn) status.startedAt = job.processedOn;
+    status.finishedAt = job.finishedOn;
+    if (job.progress && typeof job.progress === 'object') status.progress = job.progress as NonNullable<JobStatus['progress']>;
+    status.result = result;
+    return status;
+  }
+
+  /**
    * The job's events, oldest first, from `fromSeq` on, ending after the terminal one (completed,
    * failed, cancelled). Attach at any time, from any process: the log lives in Redis.
    */
@@ -279,11 +312,12 @@ export class ComfyQueue {
     checkJobId(jobId);
     let last = options.fromSeq ?? 0;
     let quiet = 0;
-    while (!options.signal?.aborted && !this.#closed) {
-      // Armed before the read: an append between the read and the wait still wakes us at once.
-      const armed = await this.#arm(jobId);
-      try {
-        const batch = await withReconnect(() => readEvents(this.#redis, this.keys, jobId, last));
+    // Armed before the first read: an append between a read and the wait still wakes us at once,
+    // and small events come with their notice (no read of the log for them).
+    const follow = await this.#follow(jobId);
+    try {
+      while (!options.signal?.aborted && !this.#closed) {
+        const batch = follow.take(last) ?? (await withReconnect(() => readEvents(this.#redis, this.keys, jobId, last)));
         for (const event of batch) {
           last = event.seq;
           yield event;
@@ -303,10 +337,10 @@ export class ComfyQueue {
             return;
           }
         }
-        await armed.wait(500, options.signal);
-      } finally {
-        armed.disarm();
+        await follow.wait(500, options.signal);
       }
+    } finally {
+      follow.stop();
     }
   }
 
@@ -319,12 +353,11 @@ export class ComfyQueue {
   async result(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobResult> {
     let last = 0;
     let rounds = 0;
-    for (;;) {
-      if (options.signal?.aborted) throw new JobCancelledError(jobId, 'the wait was aborted');
-      // Armed before the read: an append between the read and the wait still wakes us at once.
-      const armed = await this.#arm(jobId);
-      try {
-        const batch = await withReconnect(() => readEvents(this.#redis, this.keys, jobId, last));
+    const follow = await this.#follow(jobId);
+    try {
+      for (;;) {
+        if (options.signal?.aborted) throw new JobCancelledError(jobId, 'the wait was aborted');
+        const batch = follow.take(last) ?? (await withReconnect(() => readEvents(this.#redis, this.keys, jobId, last)));
         let cancelled = false;
         for (const event of batch) {
           last = event.seq;
@@ -341,10 +374,10 @@ export class ComfyQueue {
             throw errorFromJson(status.error ?? serializeError(new JobCancelledError(jobId, 'cancelled')));
           }
         }
-        if (!batch.length) await armed.wait(1000, options.signal);
-      } finally {
-        armed.disarm();
+        if (!batch.length) await follow.wait(1000, options.signal);
       }
+    } finally {
+      follow.stop();
     }
   }
 
@@ -432,38 +465,20 @@ export class ComfyQueue {
    * Listens for the job's append notices from now on; `wait` returns at once when one came since
    * (so a notice between a read and the wait is never lost), else at the next one or after `ms`.
    */
-  async #arm(jobId: string): Promise<{ wait(ms: number, signal?: AbortSignal): Promise<void>; disarm(): void }> {
+  /** Follows one job's append notices from now on (see EventFollow). */
+  async #follow(jobId: string): Promise<EventFollow> {
     await this.#ensureSubscriber();
-    let fired = this.#closed;
-    let wake: (() => void) | undefined;
     let set = this.#waiters.get(jobId);
     if (!set) this.#waiters.set(jobId, (set = new Set()));
     const waiters = set;
-    const notify = () => {
-      fired = true;
-      wake?.();
-    };
-    waiters.add(notify);
-    const disarm = () => {
-      waiters.delete(notify);
+    const follow = new EventFollow(() => {
+      waiters.delete(notice);
       if (!waiters.size && this.#waiters.get(jobId) === waiters) this.#waiters.delete(jobId);
-    };
-    return {
-      disarm,
-      wait: (ms, signal) =>
-        new Promise<void>((resolve) => {
-          if (fired || signal?.aborted) return resolve();
-          const done = () => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', done);
-            wake = undefined;
-            resolve();
-          };
-          const timer = setTimeout(done, ms);
-          signal?.addEventListener('abort', done, { once: true });
-          wake = done;
-        }),
-    };
+    });
+    const notice = (event?: JobEvent) => follow.notice(event);
+    waiters.add(notice);
+    if (this.#closed) follow.notice();
+    return follow;
   }
 
   /** Subscribed once per producer; resolves when notices flow (a missed subscribe is retried on the next arm). */
@@ -472,9 +487,10 @@ export class ComfyQueue {
     if (!this.#subscriber) {
       const sub = openRedis(this.#options.redis, { role: 'subscriber' });
       this.#subscriber = sub;
-      sub.on('message', (_channel: string, jobId: string) => {
+      sub.on('message', (_channel: string, message: string) => {
+        const { jobId, event } = parseNotice(message);
         const set = this.#waiters.get(jobId);
-        if (set) for (const wake of [...set]) wake();
+        if (set) for (const wake of [...set]) wake(event);
       });
     }
     const subscribing = this.#subscriber.subscribe(this.keys.eventChannel).then(

@@ -4,12 +4,14 @@
  * then the outputs removed from the server's disk (runWorkflow already removed the ephemeral
  * inputs). The worker (worker.ts) decides retries and writes the result.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { checkRealChain } from '../assets/safe-path.js';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import type { ComfyConnector } from '../connector.js';
 import type { RunEvent } from '../client/index.js';
-import type { OutputFile } from '../client/result.js';
+import { collectOutputs, type OutputFile } from '../client/result.js';
+import type { HistoryEntry } from '../client/types.js';
 import { fetchToFile, isUrlSource } from '../sources/index.js';
 import type { FetchOptions } from '../sources/types.js';
 import { keySegment } from '../stores/keys.js';
@@ -19,6 +21,9 @@ import { BadJobInputError, DeadlineExceededError, OutputStoreError } from './err
 import { convertImage, renamedFor } from './output-format.js';
 import type { JobEventBody } from './event-log.js';
 import type { JobInput, JobOutput, JobResult, JobSpec } from './types.js';
+
+/** Output files read and stored at the same time, per job. */
+const STORE_CONCURRENCY = 4;
 
 /** Largest input fetched from a URL. */
 export const URL_INPUT_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -89,11 +94,19 @@ export async function runJob(spec: JobSpec, ctx: RunJobContext): Promise<RunJobO
     if (left <= 0) throw new DeadlineExceededError(ctx.jobId, spec.deadline);
     timeout = timeout === undefined ? left : Math.min(timeout, left);
   }
+  const storing = new OutputStoring(spec, ctx);
   let lastProgressAt = 0;
   const onEvent = (event: RunEvent) => {
     if (event.type === 'executing') {
       ctx.emit({ type: 'node', node: event.node, ...(event.classType ? { classType: event.classType } : {}) });
+      // The job's progress record follows the same ten-a-second budget as sampler steps.
+      const now = Date.now();
+      if (now - lastProgressAt < 100) return;
+      lastProgressAt = now;
       ctx.progress({ node: event.node, overall: 0 });
+    } else if (event.type === 'executed') {
+      // A node's files are stored while the rest of the workflow runs (and while its history is read).
+      storing.early(collectOutputs({ outputs: { [event.node]: event.output } } as unknown as HistoryEntry).outputs);
     } else if (event.type === 'preview') {
       // Only when the job asked: previews are images, and every event is kept in Redis.
       if (spec.previews) ctx.emit({ type: 'preview', ...(event.node !== undefined ? { node: event.node } : {}), mime: event.mime, base64: event.data.toString('base64') });
@@ -107,55 +120,132 @@ export async function runJob(spec: JobSpec, ctx: RunJobContext): Promise<RunJobO
     }
   };
   const started = Date.now();
-  const result = await ctx.connector.runWorkflow(spec.workflow as never, {
-    ...(spec.overrides ? { overrides: spec.overrides } : {}),
-    ...(inputs ? { inputs } : {}),
-    ...(timeout !== undefined ? { timeout } : {}),
-    signal: ctx.signal,
-    onEvent,
-  });
+  let result;
+  try {
+    result = await ctx.connector.runWorkflow(spec.workflow as never, {
+      ...(spec.overrides ? { overrides: spec.overrides } : {}),
+      ...(inputs ? { inputs } : {}),
+      ...(timeout !== undefined ? { timeout } : {}),
+      signal: ctx.signal,
+      onEvent,
+    });
+  } catch (error) {
+    await storing.discard();
+    throw error;
+  }
   const runMs = Date.now() - started;
 
   const storeStarted = Date.now();
-  const outputs: JobOutput[] = [];
-  const keys: string[] = [];
-  const taken = new Set<string>();
-  try {
-    for (const file of result.outputs) {
-      // Image outputs the job asked in another format are converted once, here, before storing.
-      const convert = spec.outputFormat && file.kind === 'image' ? spec.outputFormat : undefined;
-      const filename = convert ? renamedFor(file.filename, convert.format) : file.filename;
-      const name = uniqueKeyName(keySegment(filename), file.node, taken);
-      const key = `runs/${keySegment(ctx.jobId)}/${ctx.attemptTag}/${keySegment(file.node)}/${name}`;
-      let mime = mimeOf(file.filename);
-      let stored;
-      // The key is recorded while the bytes are read (one round trip fewer on every job's path).
-      let [data] = await Promise.all([ctx.connector.client.view(file), ctx.beforePut(key)]);
-      if (convert) ({ data, mime } = await convertImage(data, file.filename, mime, convert));
-      try {
-        stored = await ctx.store.put(key, data, { mime, size: data.length });
-      } catch (error) {
-        throw new OutputStoreError(key, (error as Error).message);
-      }
-      keys.push(key);
-      outputs.push({
-        node: file.node,
-        kind: file.kind,
-        filename,
-        stored,
-        mime,
-        ...(ctx.inlineOutputBytes > 0 && data.length <= ctx.inlineOutputBytes ? { base64: data.toString('base64') } : {}),
-      });
-    }
-  } catch (error) {
-    await Promise.allSettled(keys.map((k) => ctx.store.delete(k)));
-    throw error;
-  }
+  const outputs = await storing.all(result.outputs);
   for (const [node, texts] of Object.entries(result.texts)) {
     for (const text of texts) outputs.push({ node, kind: 'text', filename: '', text, mime: 'text/plain' });
   }
   const storeMs = Date.now() - storeStarted;
-  return { outputs, promptId: result.promptId, nodeErrors: result.nodeErrors, runMs, storeMs, keys, cleanup: () => removeServerOutputs(ctx.connector, result.outputs) };
+  return { outputs, promptId: result.promptId, nodeErrors: result.nodeErrors, runMs, storeMs, keys: storing.keys, cleanup: () => removeServerOutputs(ctx.connector, result.outputs) };
+}
+
+/**
+ * The outputs of one run into the store, each under a key of this attempt: read from ComfyUI,
+ * converted when the job asked, recorded (beforePut), written. A file reported by a node's
+ * `executed` message starts at once; the run's final list (its history) decides what is kept.
+ */
+class OutputStoring {
+  readonly keys: string[] = [];
+  readonly #taken = new Set<string>();
+  readonly #started = new Map<string, Promise<JobOutput>>();
+  readonly #waiting: Array<() => void> = [];
+  #active = 0;
+
+  constructor(
+    private readonly spec: JobSpec,
+    private readonly ctx: RunJobContext,
+  ) {}
+
+  early(files: OutputFile[]): void {
+    for (const file of files) {
+      const ref = refOf(file);
+      if (this.#started.has(ref)) continue;
+      const stored = this.#one(file);
+      stored.catch(() => undefined); // collected (and reported) by all() or discard()
+      this.#started.set(ref, stored);
+    }
+  }
+
+  /** Every file of the run's outputs, stored, in the run's order; on any failure nothing stays. */
+  async all(files: OutputFile[]): Promise<JobOutput[]> {
+    const wanted = files.map((file) => {
+      const ref = refOf(file);
+      let stored = this.#started.get(ref);
+      if (!stored) this.#started.set(ref, (stored = this.#one(file)));
+      return stored;
+    });
+    const settled = await Promise.allSettled(wanted);
+    const failed = settled.find((s) => s.status === 'rejected');
+    await Promise.allSettled(this.#started.values()); // early files the history does not list, too
+    if (failed) {
+      await this.discard();
+      throw failed.reason;
+    }
+    // A file a node reported that the history does not list (none known in ComfyUI): not a result.
+    const kept = new Set(settled.map((s) => (s as PromiseFulfilledResult<JobOutput>).value.stored?.key));
+    const stray = this.keys.filter((k) => !kept.has(k));
+    if (stray.length) {
+      await Promise.allSettled(stray.map((k) => this.ctx.store.delete(k)));
+      this.keys.splice(0, this.keys.length, ...this.keys.filter((k) => kept.has(k)));
+    }
+    return settled.map((s) => (s as PromiseFulfilledResult<JobOutput>).value);
+  }
+
+  /** After a failed run: waits for what was started and deletes every key written. */
+  async discard(): Promise<void> {
+    await Promise.allSettled(this.#started.values());
+    await Promise.allSettled(this.keys.map((k) => this.ctx.store.delete(k)));
+  }
+
+  /** A few files at a time: a batch of large outputs must not all sit in memory at once. */
+  async #one(file: OutputFile): Promise<JobOutput> {
+    if (this.#active < STORE_CONCURRENCY) this.#active++;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve)); // a finishing one hands its slot over
+    try {
+      return await this.#store(file);
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#active--;
+    }
+  }
+
+  async #store(file: OutputFile): Promise<JobOutput> {
+    const { spec, ctx } = this;
+    // Image outputs the job asked in another format are converted once, here, before storing.
+    const convert = spec.outputFormat && file.kind === 'image' ? spec.outputFormat : undefined;
+    const filename = convert ? renamedFor(file.filename, convert.format) : file.filename;
+    const name = uniqueKeyName(keySegment(filename), file.node, this.#taken);
+    const key = `runs/${keySegment(ctx.jobId)}/${ctx.attemptTag}/${keySegment(file.node)}/${name}`;
+    let mime = mimeOf(file.filename);
+    // The key is recorded while the bytes are read (one round trip fewer on every job's path).
+    let [data] = await Promise.all([readOutput(ctx.connector, file), ctx.beforePut(key)]);
+    if (convert) ({ data, mime } = await convertImage(data, file.filename, mime, convert));
+    this.keys.push(key);
+    let stored;
+    try {
+      stored = await ctx.store.put(key, data, { mime, size: data.length });
+    } catch (error) {
+      throw new OutputStoreError(key, (error as Error).message);
+    }
+    return {
+      node: file.node,
+      kind: file.kind,
+      filename,
+      stored,
+      mime,
+      ...(ctx.inlineOutputBytes > 0 && data.length <= ctx.inlineOutputBytes ? { base64: data.toString('base64') } : {}),
+    };
+  }
+}
+
+function refOf(file: OutputFile): string {
+  return JSON.stringify([file.node, file.type, file.subfolder, file.filename]);
 }
 
 function uniqueKeyName(name: string, node: string, taken: Set<string>): string {
@@ -165,16 +255,38 @@ function uniqueKeyName(name: string, node: string, taken: Set<string>): string {
   return candidate;
 }
 
+/** Where a managed server wrote an output file (undefined for a remote server, an input, or a name that leaves its folder). */
+function serverPathOf(connector: ComfyConnector, file: OutputFile): { root: string; path: string } | undefined {
+  const paths = connector.server?.paths;
+  if (!paths) return undefined;
+  const root = file.type === 'temp' ? paths.tempDirectory : file.type === 'output' ? paths.outputDirectory : undefined;
+  if (!root) return undefined; // never an input file
+  const path = resolve(join(root, file.subfolder ?? '', file.filename));
+  return path.startsWith(resolve(root) + sep) ? { root, path } : undefined;
+}
+
+/**
+ * An output's bytes: a managed server's file is read from its folder (no HTTP round trip through
+ * ComfyUI, whose event loop serves the next prompt meanwhile); anything else through /view.
+ */
+async function readOutput(connector: ComfyConnector, file: OutputFile): Promise<Buffer> {
+  const local = serverPathOf(connector, file);
+  if (local) {
+    try {
+      await checkRealChain(local.root, local.path, file.filename);
+      if ((await lstat(local.path)).isFile()) return await readFile(local.path);
+    } catch {
+      // not readable here (moved, a symlink that leads out): ComfyUI serves it as it sees it
+    }
+  }
+  return connector.client.view(file);
+}
+
 /** The outputs are in the store: a managed server's copies go (a remote server's are out of reach). */
 export async function removeServerOutputs(connector: ComfyConnector, files: OutputFile[]): Promise<void> {
-  const paths = connector.server?.paths;
-  if (!paths) return;
   for (const file of files) {
-    const root = file.type === 'temp' ? paths.tempDirectory : file.type === 'output' ? paths.outputDirectory : undefined;
-    if (!root) continue; // never an input file
-    const path = resolve(join(root, file.subfolder ?? '', file.filename));
-    if (!path.startsWith(resolve(root) + sep)) continue;
-    await rm(path, { force: true }).catch(() => {});
+    const local = serverPathOf(connector, file);
+    if (local) await rm(local.path, { force: true }).catch(() => {});
   }
 }
 

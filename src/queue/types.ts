@@ -37,6 +37,16 @@ export type JobInput = string | { base64: string; filename: string };
 
 export type JobState = 'waiting' | 'active' | 'retrying' | 'completed' | 'failed' | 'cancelled';
 
+/** The job's own record at completion, carried by its `completed` event: a waiter needs no read. */
+export interface CompletedJobFacts {
+  createdAt: number;
+  startedAt?: number;
+  finishedAt: number;
+  attempts: number;
+  meta?: Record<string, string>;
+  progress?: JobStatus['progress'];
+}
+
 /** Progress events, each with a monotonically increasing `seq` per job (SSE ids, resume points). */
 export type JobEvent = { seq: number; at: number; jobId: string } & (
   | { type: 'queued'; position: number }
@@ -45,7 +55,7 @@ export type JobEvent = { seq: number; at: number; jobId: string } & (
   | { type: 'progress'; node: string; value: number; max: number; overall: number }
   | { type: 'preview'; node?: string; mime: string; base64: string }
   | { type: 'retrying'; attempt: number; error: ErrorJson }
-  | { type: 'completed'; result: JobResult }
+  | { type: 'completed'; result: JobResult; job?: CompletedJobFacts }
   | { type: 'failed'; error: ErrorJson }
   | { type: 'cancelled'; reason?: string }
 );

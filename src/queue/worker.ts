@@ -24,7 +24,7 @@ import type { QueuedJobData } from './producer.js';
 import { claimResult, writeFinal } from './records.js';
 import { jobResult, runJob } from './run-job.js';
 import { openServer, readCapabilities, type ServerSlot, type ServerSpec } from './servers.js';
-import type { JobResult } from './types.js';
+import type { CompletedJobFacts, JobResult } from './types.js';
 import { advertise, withdraw, type WorkerAd } from './worker-registry.js';
 import { WorkerMetrics } from './metrics.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -319,7 +319,8 @@ export class ComfyWorker {
       // One result per job, and only its files in the store: the loser of a race deletes its own;
       // the winner deletes what earlier runs of this job left (a worker killed after storing).
       const keep = new Set(claim.result.outputs.flatMap((o) => (o.stored ? [o.stored.key] : [])));
-      const written = claim.won ? await this.#redis.smembers(this.keys.storeKeys(jobId)) : outcome.keys;
+      // A first attempt has no earlier run whose files could be in the store: no read needed.
+      const written = claim.won && attempt > 1 ? await this.#redis.smembers(this.keys.storeKeys(jobId)) : outcome.keys;
       await Promise.allSettled(written.filter((k) => !keep.has(k)).map((k) => this.#options.store.delete(k)));
       await this.#complete(job, token, claim.result, !claim.won);
       this.metrics.completed.inc();
@@ -354,7 +355,18 @@ export class ComfyWorker {
       this.#log(`job ${jobId}: result stored; completion left to the new owner (${(moved.reason as Error).message})`);
       return;
     }
-    if (announce) await appendEvent(this.#redis, this.keys, jobId, { type: 'completed', result }, this.#retentionMs);
+    if (!announce) return;
+    // BullMQ's Job holds what moveToCompleted wrote (finishedOn, attemptsMade): the event carries it.
+    const meta = job.data.spec.meta;
+    const facts: CompletedJobFacts = {
+      createdAt: job.timestamp,
+      ...(job.processedOn ? { startedAt: job.processedOn } : {}),
+      finishedAt: job.finishedOn ?? Date.now(),
+      attempts: job.attemptsMade,
+      ...(meta ? { meta } : {}),
+      ...(job.progress && typeof job.progress === 'object' ? { progress: job.progress as NonNullable<CompletedJobFacts['progress']> } : {}),
+    };
+    await appendEvent(this.#redis, this.keys, jobId, { type: 'completed', result, job: facts }, this.#retentionMs);
   }
 
   async #fail(job: Job<QueuedJobData, JobResult>, token: string, error: unknown, attempt: number, slot: ServerSlot): Promise<void> {

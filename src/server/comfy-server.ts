@@ -14,7 +14,8 @@ import {
   type ComfyError,
   type ProcessExitInfo,
 } from '../errors.js';
-import { buildCommand, clientUrl, flagValue } from './command.js';
+import { buildCommand, clientUrl, flagValue, instanceDatabasePath } from './command.js';
+import { copyDatabaseTemplate, databaseTemplate, type DatabaseTemplate } from './database-template.js';
 import { needsCpuFlag } from './device.js';
 import { LineSplitter, LogRing, stripAnsi } from './log-buffer.js';
 import {
@@ -238,7 +239,10 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
     try {
       const plan = await this.#prepare();
       const deadline = Date.now() + (this.options.startTimeout ?? DEFAULT_START_TIMEOUT_MS);
+      // Made (once per checkout) while the preload runs; both are one-off costs.
+      const template = this.#template(plan);
       const forker = await this.#forker(plan, abort.signal);
+      await this.#useTemplate(template, abort.signal);
       if (abort.signal.aborted) throw new ConnectorClosedError('This ComfyUI server (stopped while it was starting)');
       for (let attempt = 1; ; attempt++) {
         const port = this.options.port ?? (await (this.options.pickPort ?? pickFreePort)(this.host));
@@ -370,6 +374,32 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
       return coldBecause(`the preload failed or is unsafe: ${(error as Error).message}`);
     }
     return preloader;
+  }
+
+  /**
+   * The database template for this start (docs/fast-start.md), or undefined: with a replacement
+   * command, a --database-url of the user's, `databaseTemplates: false`, or a checkout without
+   * alembic migrations. A template that cannot be made is said once in the log, and the start goes on.
+   */
+  #template(plan: { pythonPlan: { python: string; comfyuiPath: string } | undefined; env: NodeJS.ProcessEnv; extraArgs: string[] }): Promise<DatabaseTemplate | undefined> | undefined {
+    const cache = this.options.databaseTemplates;
+    if (!plan.pythonPlan || cache === false || flagValue(plan.extraArgs, '--database-url') !== undefined) return undefined;
+    const made = databaseTemplate({ ...plan.pythonPlan, env: plan.env, ...(cache !== undefined ? { cacheDirectory: cache } : {}) });
+    made.catch(() => {}); // awaited (or abandoned by stop()) in #useTemplate
+    return made;
+  }
+
+  /** Copies the template into the new instance's (absent) database file before ComfyUI starts. */
+  async #useTemplate(template: Promise<DatabaseTemplate | undefined> | undefined, abort: AbortSignal): Promise<void> {
+    if (!template || abort.aborted) return;
+    const aborted = new Promise<undefined>((resolve) => abort.addEventListener('abort', () => resolve(undefined), { once: true }));
+    try {
+      const ready = await Promise.race([template, aborted]);
+      if (!ready || abort.aborted) return;
+      await copyDatabaseTemplate(ready, instanceDatabasePath(this.paths));
+    } catch (error) {
+      this.#onLine(`[comfy-connector] database template unavailable: ${(error as Error).message}; ComfyUI migrates the new database itself`, 'stderr');
+    }
   }
 
   /** Forks from the preloader when there is one, else spawns; a refused fork falls back to a spawn. */

@@ -23,7 +23,7 @@ export function buildCommand(parts: CommandParts): string[] {
     '--port', String(parts.port),
     // Per instance: ComfyUI empties <temp>/temp at start, and a shared database file is locked.
     '--temp-directory', paths.instanceDirectory,
-    '--database-url', `sqlite:///${join(paths.instanceDirectory, 'comfyui.db')}`,
+    '--database-url', `sqlite:///${instanceDatabasePath(paths)}`,
   ];
   if (parts.cpu) argv.push('--cpu');
   else if (parts.cudaDevice !== undefined) argv.push('--cuda-device', String(parts.cudaDevice));
@@ -33,6 +33,11 @@ export function buildCommand(parts: CommandParts): string[] {
   for (const file of paths.extraModelPaths) argv.push('--extra-model-paths-config', file);
   argv.push(...parts.extraArgs);
   return argv;
+}
+
+/** The instance's own database file (a later `--database-url` in extraArgs overrides it). */
+export function instanceDatabasePath(paths: Pick<ServerPaths, 'instanceDirectory'>): string {
+  return join(paths.instanceDirectory, 'comfyui.db');
 }
 
 /** The value of a `--flag value` or `--flag=value` in argv (last one wins, as in argparse). */

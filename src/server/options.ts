@@ -64,6 +64,14 @@ export interface ServerOptions {
    * closed by stop(). The caller owns (and closes) a shared one.
    */
   preloader?: Preloader;
+  /**
+   * Where migrated copies of ComfyUI's database are cached (docs/fast-start.md): each new instance
+   * starts from a copy of one, made once per checkout by ComfyUI's own init_db, instead of migrating
+   * a fresh file at every start. false: every instance migrates its own, as ComfyUI does alone.
+   * Not used with `command` or a `--database-url` in extraArgs. Default
+   * $XDG_CACHE_HOME/comfy-connector/comfyui-db (else ~/.cache/comfy-connector/comfyui-db).
+   */
+  databaseTemplates?: string | false;
 }
 
 /** The folders one instance uses. */

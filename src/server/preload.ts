@@ -22,13 +22,17 @@ import { fileURLToPath } from 'node:url';
 import { constants } from 'node:os';
 import { guardGroup, groupAlive, signalGroup, type ChildExit, type WatchedProcess } from './process-group.js';
 import { resolvePython } from './python.js';
+import { databaseTemplate } from './database-template.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Third-party modules a v0.33.0 cold start imports from ComfyUI's own code (measured with
  * `python -X importtime main.py --cpu --quick-test-for-ci`, stdlib left out): about 8 s of its boot
- * on 2 cores. Absent ones are skipped. OpenGL and comfy_angle are left out: loading a GL driver in
- * a process that forks is not worth 50 ms.
+ * on 2 cores. Absent ones are skipped. The last line: what a forked v0.33.0 start still imported
+ * itself (measured in the child; ~25 ms). OpenGL and comfy_angle are left out (~50 ms): ComfyUI's
+ * nodes_glsl loads ANGLE's libEGL/libGLESv2 and sets PYOPENGL_PLATFORM before PyOpenGL may be
+ * imported, which the preloader would have to copy, and a GL driver in a process that forks is not
+ * worth it.
  */
 export const DEFAULT_PRELOAD_MODULES: readonly string[] = [
   'torch', 'torchvision', 'torchaudio', 'torchaudio.functional', 'torchsde', 'numpy',
@@ -44,6 +48,9 @@ export const DEFAULT_PRELOAD_MODULES: readonly string[] = [
   'PIL.Image', 'PIL.ImageDraw', 'PIL.PngImagePlugin', 'PIL.ImageSequence', 'psutil', 'tqdm', 'tqdm.auto',
   'filelock', 'blake3', 'simpleeval', 'tabulate', 'requests', 'huggingface_hub',
   'comfyui_frontend_package', 'comfyui_workflow_templates', 'comfyui_embedded_docs',
+  'transformers.models.bert', 'transformers.models.clip', 'transformers.models.clip.tokenization_clip',
+  'transformers.models.qwen2.tokenization_qwen2', 'pydantic.networks', 'pydantic.functional_serializers',
+  'sqlite3', 'alembic.config', 'alembic.command',
 ];
 
 /**
@@ -69,6 +76,19 @@ export interface PreloaderOptions {
    * unchanged then skips its compile (as a warm __pycache__ would). Default true.
    */
   precompile?: boolean;
+  /**
+   * Move what the preload made into the garbage collector's permanent generation (`gc.freeze()`)
+   * before forking, as Python's docs advise for fork() without exec(): a forked server's full
+   * collections then skip the ~450k inherited objects (on v0.33.0, 70 ms instead of 360-820 ms at
+   * start) and leave their pages shared. Those objects are never collected and `gc.get_objects()`
+   * does not list them (docs/fast-start.md). Default true.
+   */
+  freeze?: boolean;
+  /**
+   * The database template cache of the servers forked from here (ServerOptions.databaseTemplates):
+   * start() makes the template beside the preload when it is not cached yet. false: none.
+   */
+  databaseTemplates?: string | false;
   /** The preloader's own output (import warnings, tracebacks); default: kept for errors only. */
   logs?: (line: string) => void;
 }
@@ -85,6 +105,8 @@ export interface PreloadInfo {
   failed: string[];
   /** ComfyUI source files compiled in memory for the children. */
   compiled: number;
+  /** Objects moved to the collector's permanent generation (0 with freeze: false). */
+  frozen: number;
   cudaInitialized: boolean;
   /** OS threads of the preloader after the imports (BLAS pools and the like; forks copy one). */
   threads: number | null;
@@ -107,7 +129,7 @@ export interface ForkRequest {
 }
 
 type Message =
-  | { event: 'ready'; pid: number; ms: number; imported: string[]; failed: string[]; compiled: number; cuda_initialized: boolean; threads: number | null; unsafe: string | null }
+  | { event: 'ready'; pid: number; ms: number; imported: string[]; failed: string[]; compiled: number; frozen?: number; cuda_initialized: boolean; threads: number | null; unsafe: string | null }
   | { event: 'forked'; id: number; pid: number }
   | { event: 'refused'; id: number; reason: string }
   | { event: 'exit'; pid: number; code: number | null; signal: string | null };
@@ -179,8 +201,11 @@ export class Preloader {
 
   async #start(): Promise<PreloadInfo> {
     if (this.#closing) throw new PreloadUnavailable('the preloader was closed');
-    const config = JSON.stringify({ main: this.mainPy, modules: this.#options.modules ?? DEFAULT_PRELOAD_MODULES, precompile: this.#options.precompile ?? true });
+    const config = JSON.stringify({ main: this.mainPy, modules: this.#options.modules ?? DEFAULT_PRELOAD_MODULES, precompile: this.#options.precompile ?? true, freeze: this.#options.freeze ?? true });
     const t0 = performance.now();
+    const cache = this.#options.databaseTemplates;
+    // A one-off cost beside the preload's; servers that start meanwhile wait for the same make.
+    if (cache !== false) databaseTemplate({ comfyuiPath: this.comfyuiPath, python: this.python, env: this.env, ...(cache !== undefined ? { cacheDirectory: cache } : {}) }).catch(() => {});
     const child = spawn(this.python, [preloadScript(), config], {
       cwd: this.comfyuiPath,
       env: this.env,
@@ -232,6 +257,7 @@ export class Preloader {
             imported: message.imported,
             failed: message.failed,
             compiled: message.compiled,
+            frozen: message.frozen ?? 0,
             cudaInitialized: message.cuda_initialized,
             threads: message.threads,
             unsafe: message.unsafe,

@@ -67,10 +67,13 @@ export class QueueBackend implements JobBackend {
     if (!lastEvent || timeoutMs <= 0 || TERMINAL_EVENTS.has(lastEvent.type)) return this.status(jobId);
     const last = lastEvent.seq;
     const bounded = within(timeoutMs, signal);
+    let terminal: JobEvent | undefined;
     try {
       // The event log wakes us the moment the worker appends the terminal event (pub/sub notice).
       for await (const event of this.#queue.events(jobId, { fromSeq: last, signal: bounded.signal })) {
-        if (TERMINAL_EVENTS.has(event.type)) break;
+        if (!TERMINAL_EVENTS.has(event.type)) continue;
+        terminal = event;
+        break;
       }
     } catch (error) {
       if (!isGone(error)) throw error;
@@ -78,7 +81,13 @@ export class QueueBackend implements JobBackend {
       bounded.done();
     }
     // The fleet writes a job's final state before its terminal event, so this reads it finished.
-    return this.status(jobId);
+    if (terminal?.type !== 'completed') return this.status(jobId);
+    try {
+      return await this.#queue.completedStatus(jobId, terminal.result, terminal.job);
+    } catch (error) {
+      if (isGone(error)) return undefined;
+      throw error;
+    }
   }
 
   async counts(): Promise<{ waiting: number; active: number; completed: number; failed: number }> {

@@ -34,7 +34,12 @@ export interface StartServiceOptions {
   prefix?: string;
   limits?: Partial<Limits>;
   corsOrigins?: string[];
-  /** The private Redis' appendfsync: 'always' (default: an accepted job is on disk) or 'everysec' (faster; a crash may lose the last second). */
+  /**
+   * The private Redis' appendfsync. 'everysec' (default, Redis' own default): each write reaches the
+   * AOF file before Redis answers, so an accepted job survives a crash or SIGKILL of the service and
+   * of Redis; only a power loss or kernel crash can take the last second. 'always': every answer
+   * waits for the disk (one fsync per write on the job's path; see docs/service.md, Durability).
+   */
   fsync?: 'always' | 'everysec';
   /** The embedded worker's BullMQ lock; shorter means a killed service's jobs come back sooner. */
   lockDurationMs?: number;
@@ -93,8 +98,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   try {
     let redis: RedisServer | undefined;
     if (!options.redis) {
-      // fsync on every write: a job answered 202 is on disk, even if the machine dies the next moment.
-      redis = await RedisServer.start({ dir: join(dataDir, 'redis'), extraArgs: ['--appendfsync', options.fsync ?? 'always'] });
+      redis = await RedisServer.start({ dir: join(dataDir, 'redis'), extraArgs: ['--appendfsync', options.fsync ?? 'everysec'] });
       cleanup.push(() => redis!.stop({ keepData: true }));
     }
     const redisUrl = options.redis ?? redis!.url;

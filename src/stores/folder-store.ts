@@ -1,12 +1,12 @@
 import { constants, createWriteStream, ReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { copyFile, lstat, mkdir, open, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fsyncDir, hashFile } from '../assets/atomic.js';
+import { fsyncDir, hashFile, writeTemp } from '../assets/atomic.js';
 import { checkRealChain, PARTIAL_SUFFIX } from '../assets/safe-path.js';
 import { ComfyError, StoreAccessDeniedError, StoreError, StoreNotFoundError } from '../errors.js';
 import { DigestStream, hashFileSized } from './digest.js';
@@ -19,6 +19,9 @@ export interface FolderStoreOptions {
   root: string;
 }
 
+/** Below this size head() hashes the file itself (about a millisecond) instead of keeping a sidecar. */
+const SIDECAR_MIN_BYTES = 1024 * 1024;
+
 interface Meta {
   size: number;
   mtimeMs: number;
@@ -29,7 +32,8 @@ interface Meta {
 /**
  * An output store in a local or shared folder. Each object is written to a temporary file beside
  * its final name, synced and renamed, so a reader (or a crash) never sees half of it. MIME type and
- * sha256 live in a sidecar under `.comfy-store-meta/`, trusted only while size and mtime still match.
+ * sha256 of large objects (or of a MIME type the name does not say) live in a sidecar under
+ * `.comfy-store-meta/`, trusted only while size and mtime still match.
  */
 export class FolderStore implements OutputStore {
   readonly kind = 'folder';
@@ -63,15 +67,22 @@ export class FolderStore implements OutputStore {
     let written: { size: number; sha256: string };
     try {
       const file = wholeFileStream(body);
-      written = await inFolder(dirname(path), () => (file !== undefined ? copyThenHash(file, body as ReadStream, temp) : streamToFile(body, temp)));
+      written = await inFolder(dirname(path), () =>
+        Buffer.isBuffer(body) ? bufferToFile(body, temp) : file !== undefined ? copyThenHash(file, body as ReadStream, temp) : streamToFile(body, temp),
+      );
       await rename(temp, path);
-      await fsyncDir(dirname(path));
     } catch (error) {
       await rm(temp, { force: true });
       throw this.wrap(key, error);
     }
     const object: StoredObject = { key, size: written.size, sha256: written.sha256, mime: options.mime, url: pathToFileURL(path).href };
-    await this.writeMeta(path, meta, object).catch(() => undefined); // head() recomputes without it
+    // The sidecar only where head() could not cheaply know the answer itself (a large file's hash, a
+    // MIME type its name does not give); a stale one goes. Written while the folder entry is synced.
+    const sidecar = object.size >= SIDECAR_MIN_BYTES || object.mime !== mimeOf(path);
+    await Promise.all([
+      fsyncDir(dirname(path)),
+      (sidecar ? this.writeMeta(path, meta, object) : rm(meta, { force: true })).catch(() => undefined), // head() recomputes without it
+    ]);
     return object;
   }
 
@@ -162,6 +173,12 @@ async function copyThenHash(source: string, stream: ReadStream, temp: string): P
   } finally {
     await handle.close();
   }
+}
+
+/** A body already in memory: one write, hashed in place (no stream machinery on a job's hot path). */
+async function bufferToFile(body: Buffer, temp: string): Promise<{ size: number; sha256: string }> {
+  await writeTemp(body, temp);
+  return { size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
 }
 
 async function streamToFile(body: Readable | Buffer, temp: string): Promise<{ size: number; sha256: string }> {

@@ -10,7 +10,7 @@ import { contractTargets, freePort, makeDirs, REPO_ROOT, spawnLogged, standardAr
 
 const INFO = '\x1b[32m[INFO]\x1b[0m ';
 
-for (const target of contractTargets()) {
+for (const target of contractTargets({ fork: true })) {
   describe(`process contract: ${target.name}`, { skip: target.skip, concurrency: 1 }, () => {
     test('boot logs in ComfyUI format, ends with the ready line, and SIGINT stops cleanly removing temp', async () => {
       const t = await target.start();

@@ -11,7 +11,7 @@ import { NODE_REPLACEMENTS } from '../standin/node-replacements.js';
 
 const RECORDED_STATS = JSON.parse(readFileSync(new URL('../fixtures/comfyui-0.33.0/system_stats.json', import.meta.url), 'utf8')) as { system: { comfy_package_versions: unknown[] } };
 
-for (const target of contractTargets()) {
+for (const target of contractTargets({ fork: true })) {
   describe(`protocol contract: ${target.name}`, { skip: target.skip, concurrency: 1 }, () => {
     let t: StartedTarget;
     let ws: RecordingSocket;

@@ -152,14 +152,15 @@ async function startTarget(name: TargetName, cmd: string[], options: { extraArgs
   return { name, url, port, dirs, child, log, stop };
 }
 
-export function contractTargets(): ContractTarget[] {
+/** `fork`: also real ComfyUI forked from a preloaded process (the process and protocol contracts run it; CONTRACT_FORK=1 adds it everywhere). */
+export function contractTargets(options: { fork?: boolean } = {}): ContractTarget[] {
   const realSkip = process.env.COMFYUI_PATH && process.env.COMFYUI_PYTHON ? undefined : REAL_SKIP;
   return [
     { name: 'standin', skip: undefined, command: standinCommand, start: (o) => startTarget('standin', standinCommand(), o) },
     { name: 'comfyui', skip: realSkip, command: comfyCommand, start: (o) => startTarget('comfyui', comfyCommand(), o) },
-    // Opt-in (CONTRACT_FORK=1): real ComfyUI forked from a preloaded process (src/server/preload.ts).
-    // Only start() forks; the tests that spawn command() themselves run it cold.
-    ...(process.env.CONTRACT_FORK === '1' ? [{ name: 'comfyui-fork' as const, skip: realSkip, command: comfyCommand, start: startForked }] : []),
+    // Real ComfyUI forked from a preloaded process (src/server/preload.ts). Only start() forks; the
+    // tests that spawn command() themselves run it cold.
+    ...(options.fork || process.env.CONTRACT_FORK === '1' ? [{ name: 'comfyui-fork' as const, skip: realSkip, command: comfyCommand, start: startForked }] : []),
   ];
 }
 
@@ -179,7 +180,8 @@ let preloader: Preloader | undefined;
  */
 async function startForked(options: { extraArgs?: string[]; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<StartedTarget> {
   if (options.env && Object.keys(options.env).length) return startTarget('comfyui-fork', comfyCommand(), options);
-  preloader ??= new Preloader({ comfyuiPath: process.env.COMFYUI_PATH!, python: process.env.COMFYUI_PYTHON!, env: { PYTHONDONTWRITEBYTECODE: '1' } });
+  // databaseTemplates: false: these forks pass their own --database-url (no template is copied), and no cache goes to ~/.cache.
+  preloader ??= new Preloader({ comfyuiPath: process.env.COMFYUI_PATH!, python: process.env.COMFYUI_PYTHON!, env: { PYTHONDONTWRITEBYTECODE: '1' }, databaseTemplates: false });
   const port = await freePort();
   const dirs = makeDirs('comfyui-fork');
   const argv = [...comfyCommand(), ...standardArgs(port, dirs), ...(options.extraArgs ?? [])];

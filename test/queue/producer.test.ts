@@ -41,6 +41,10 @@ test('producer: submit is checked first (typed errors as runWorkflow, nothing qu
   assert.deepEqual((await queue.get('order-17'))?.data.spec.workflow, sizedPrompt(3), 'the first submit\'s job, not the second\'s');
   assert.equal((await queue.status('order-17')).state, 'waiting');
   assert.equal((await queue.list({ states: ['waiting'] })).length, 2);
+  // 'queued' carries the position (one job waited before it), once: the repeated key logged nothing.
+  const queuedEvents = (await queue.recentEvents('order-17', 10)).filter((e) => e.type === 'queued');
+  assert.deepEqual(queuedEvents.map((e) => (e as Extract<JobEvent, { type: 'queued' }>).position), [1]);
+  assert.equal(queuedEvents[0]?.jobId, 'order-17');
 
   // Cancel a waiting job: removed, recorded, its log ends with 'cancelled'; the key still names it.
   assert.equal(await a.cancel('changed my mind'), 'removed');

@@ -115,6 +115,29 @@ test('worker: cancel of a running job interrupts it on ComfyUI within a second; 
   await assert.rejects(raising.result(), { code: 'COMFY_EXECUTION' });
   assert.equal((await raising.status()).attempts, 1);
 
+  // An output node that ran before the failing one: its file was stored early, and is gone again.
+  const halfway = await fleet.queue.submit({
+    ...sizedPrompt(31),
+    '3': { class_type: 'ComfyConnectorSlowCounter', inputs: { steps: 3, delay_ms: 30, image: ['1', 0] } },
+    '9': { class_type: 'ComfyConnectorRaise', inputs: { message: 'after the output', image: ['3', 0] } },
+  });
+  const ran = (async () => {
+    const nodes: string[] = [];
+    for await (const e of halfway.events()) if (e.type === 'node') nodes.push(e.node);
+    return nodes;
+  })();
+  await assert.rejects(halfway.result(), { code: 'COMFY_EXECUTION' });
+  const nodes = await ran;
+  assert.ok(nodes.includes('2') && nodes.indexOf('2') < nodes.indexOf('9'), `the save ran before the failing node: ${nodes.join(', ')}`);
+  const left = (() => {
+    try {
+      return readdirSync(join(fleet.store.root, 'runs', halfway.id), { recursive: true });
+    } catch {
+      return [];
+    }
+  })();
+  assert.deepEqual(left, [], 'no file of the failed job in the store');
+
   // A drain that runs out of time hands the running job back: waiting again, no attempt used.
   const long = await fleet.queue.submit(slowPrompt(400, 50));
   await until('the long job to run', async () => (await long.status()).state === 'active');

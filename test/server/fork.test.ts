@@ -121,6 +121,21 @@ describe('ComfyServer fork mode (Python fake ComfyUI)', { skip }, () => {
     assert.deepEqual(tmp.entries(), []);
   });
 
+  test('the preload is frozen (gc.freeze) before forking, so a child\'s collections skip it; freeze: false leaves it as a cold start has it', async (t) => {
+    const frozen = preloader(t);
+    const plain = new Preloader({ comfyuiPath: FAKE, python: PYTHON!, env: ENV, modules: ['fake_heavy'], freeze: false });
+    t.after(() => plain.close());
+    const [a, b] = [server({ preloader: frozen }), server({ preloader: plain })];
+    stopAfter(t, a, b);
+    await a.start();
+    await b.start();
+    assert.ok((frozen.info?.frozen ?? 0) > 1000, `the preloader froze ${frozen.info?.frozen} objects`);
+    assert.equal(plain.info?.frozen, 0);
+    const [sa, sb] = [(await stats(a)) as unknown as { frozen: number }, (await stats(b)) as unknown as { frozen: number }];
+    assert.ok(sa.frozen > 1000, 'the forked child inherits the permanent generation');
+    assert.equal(sb.frozen, 0);
+  });
+
   test("SIGKILL of a forked server: 'exit' with expected=false and its signal; on-crash forks a new one", async (t) => {
     const pre = preloader(t);
     const s = server({ preloader: pre, restart: 'on-crash' });

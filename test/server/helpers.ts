@@ -25,6 +25,8 @@ export function fakeCommand(): string[] {
 export function privateTmpdir(): { root: string; entries(): string[]; remove(): void } {
   const root = mkdtempSync(join(tmpdir(), 'comfy-server-test-'));
   process.env.TMPDIR = root;
+  // Database templates (src/server/database-template.ts) are cached under XDG_CACHE_HOME: here, not in ~/.cache.
+  process.env.XDG_CACHE_HOME = join(root, 'cache');
   return {
     root,
     // Only our instance folders count (tsx keeps a cache folder of its own there).

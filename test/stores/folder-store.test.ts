@@ -66,12 +66,22 @@ describe('FolderStore: folders and file bodies', () => {
   test('delete removes the folders its key made once empty, up to (not including) the root', async () => {
     const store = new FolderStore({ root: join(root, 'prune') });
     await store.put('runs/r1/9/sub/a.png', Buffer.from('a'), { mime: 'image/png' });
-    await store.put('runs/r1/9/b.png', Buffer.from('b'), { mime: 'image/png' });
+    await store.put('runs/r1/9/b.png', Buffer.from('b'), { mime: 'image/apng' }); // a MIME type the name does not say: a sidecar
     await store.delete('runs/r1/9/sub/a.png');
     assert.deepEqual((await readdir(join(root, 'prune'), { recursive: true })).sort(), ['.comfy-store-meta', '.comfy-store-meta/runs', '.comfy-store-meta/runs/r1', '.comfy-store-meta/runs/r1/9', '.comfy-store-meta/runs/r1/9/b.png.json', 'runs', 'runs/r1', 'runs/r1/9', 'runs/r1/9/b.png']);
     await store.delete('runs/r1/9/b.png');
     assert.deepEqual(await readdir(join(root, 'prune')), [], 'nothing left but the root');
     await store.delete('runs/r1/9/b.png'); // again: still fine
+  });
+
+  test('a small object whose name gives its MIME type has no sidecar; head() still knows size, hash and type', async () => {
+    const store = new FolderStore({ root: join(root, 'small') });
+    const body = Buffer.from('small png bytes');
+    const put = await store.put('runs/s/1/x.png', body, { mime: 'image/png' });
+    assert.deepEqual(await readdir(join(root, 'small')), ['runs'], 'no .comfy-store-meta');
+    const head = await store.head('runs/s/1/x.png');
+    assert.deepEqual({ size: head?.size, sha256: head?.sha256, mime: head?.mime }, { size: body.length, sha256: put.sha256, mime: 'image/png' });
+    assert.equal(put.sha256, createHash('sha256').update(body).digest('hex'));
   });
 
   test('puts and deletes racing in one folder: every put lands', async () => {

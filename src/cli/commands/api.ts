@@ -30,6 +30,7 @@ export interface ApiFlags {
   cors?: string[];
   queue?: string;
   lockDuration?: string;
+  redisFsync?: 'everysec' | 'always';
 }
 
 /** The ComfyUI servers of the in-process workers: one per GPU, N on CPU, or running ones by URL. */
@@ -96,6 +97,7 @@ export async function apiCommand(flags: ApiFlags, ctx: CliContext, version: stri
       port: parsePort(flags.port),
       ...(flags.redis ? { redis: flags.redis } : {}),
       ...(flags.data ? { dataDir: flags.data } : {}),
+      ...(flags.redisFsync ? { fsync: flags.redisFsync } : {}),
       ...(store ? { store } : {}),
       servers,
       apiKeys,

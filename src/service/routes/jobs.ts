@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorFromJson, failurePolicy } from '../../error-policy.js';
-import type { JobStatus } from '../../queue/types.js';
+import type { JobEvent, JobStatus } from '../../queue/types.js';
 import { isTerminal } from '../backend.js';
 import type { ServiceContext } from '../context.js';
 import { BadRequestError, JobFinishedError, PayloadTooLargeError } from '../errors.js';
@@ -13,6 +13,12 @@ import { jobPath, jobView, publicError } from '../views.js';
 import { callerOf } from './auth-hook.js';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema, 503: ProblemSchema };
+
+/** A completed event as clients see it: the job record it carries for waiters (meta included) stays inside. */
+function withoutJobFacts(event: Extract<JobEvent, { type: 'completed' }>): Omit<typeof event, 'job'> {
+  const { job: _job, ...shown } = event;
+  return shown;
+}
 
 /** An AbortSignal that fires when the client goes away (a waiting request must not outlive it). */
 export function disconnectSignal(reply: FastifyReply): AbortSignal {
@@ -160,7 +166,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     try {
       for await (const event of ctx.backend.events(status.jobId, { after, signal })) {
         if (event.type === 'preview' && !previews) continue;
-        const shown = event.type === 'failed' || event.type === 'retrying' ? { ...event, error: publicError(event.error) } : event;
+        const shown = event.type === 'failed' || event.type === 'retrying' ? { ...event, error: publicError(event.error) } : event.type === 'completed' ? withoutJobFacts(event) : event;
         if (!res.write(frameEvent(shown))) await new Promise((resolve) => res.once('drain', resolve));
       }
     } catch (error) {
