@@ -1,7 +1,8 @@
 /**
  * Assets from anywhere, measured side by side in one run:
  *   - a download from a local HTTP origin into the model cache (stream + sha256 + fsync + rename)
- *     against `curl -o` of the same file (and curl followed by an fsync, the same durability);
+ *     against `curl -o` of the same file (and curl followed by an fsync, the same durability), and
+ *     the same download with COMFY_CONNECTOR_DIRECT_IO=0 (the streamed path: node:http, page cache);
  *   - a cache hit (the file known by URL);
  *   - output store writes: FolderStore.put against a plain copy, S3Store.put (streaming multipart,
  *     SeaweedFS on loopback) against one plain PutObject of the same file.
@@ -76,7 +77,7 @@ export async function benchAssets(options: { sizeMB?: number; rounds?: number; l
       originChild.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
       originChild.once('exit', (code) => reject(new Error(`the origin exited (${code})`)));
     });
-    const t = { curl: [] as number[], curlSync: [] as number[], cache: [] as number[], hit: [] as number[], copy: [] as number[], folder: [] as number[], put: [] as number[], s3: [] as number[] };
+    const t = { curl: [] as number[], curlSync: [] as number[], cache: [] as number[], cachePlain: [] as number[], hit: [] as number[], copy: [] as number[], folder: [] as number[], put: [] as number[], s3: [] as number[] };
     const bucket = 'bench-assets';
     let admin: S3Client | undefined;
     let s3: S3Store | undefined;
@@ -99,6 +100,11 @@ export async function benchAssets(options: { sizeMB?: number; rounds?: number; l
       await cache.open();
       t.cache.push(await timed(() => cache.get(url)));
       for (let i = 0; i < 50; i++) t.hit.push((await timed(() => cache.get(url))) * 1000);
+      await rm(cacheDir, { recursive: true, force: true });
+      // The same download on the streamed path this replaced (node:http, hash on the event loop, page cache).
+      const plain = new ModelCache({ dir: cacheDir, fetch: { allowPrivateNetwork: true, env: { COMFY_CONNECTOR_DIRECT_IO: '0' } } });
+      await plain.open();
+      t.cachePlain.push(await timed(() => plain.get(url)));
       await rm(cacheDir, { recursive: true, force: true });
 
       const copyOut = join(dir, 'copy.out');
@@ -130,6 +136,7 @@ export async function benchAssets(options: { sizeMB?: number; rounds?: number; l
     const rows: AssetsBenchRow[] = [
       row(`download ${sizeMB} MiB → cache (sha256, fsync)`, 'curl -o', t.cache, t.curl),
       row(`download ${sizeMB} MiB → cache (sha256, fsync)`, 'curl -o + fsync', t.cache, t.curlSync),
+      row(`same, COMFY_CONNECTOR_DIRECT_IO=0 (the old streamed path)`, 'curl -o', t.cachePlain, t.curl),
       row('cache hit (known URL)', '(goal ≤ 5 ms)', t.hit, undefined, 'ms'),
       row(`FolderStore.put ${sizeMB} MiB`, 'copyFile + fsync', t.folder, t.copy),
       ...(t.s3.length ? [row(`S3Store.put ${sizeMB} MiB (multipart)`, 'one PutObject', t.s3, t.put)] : []),
@@ -142,6 +149,8 @@ export async function benchAssets(options: { sizeMB?: number; rounds?: number; l
       const theirs = r.theirs === undefined ? '' : `${r.theirs.toFixed(2)} s (${mbps(r.theirs)})`;
       log(`| ${r.what} | ${ours} | ${r.baseline} | ${theirs} | ${r.ratio === undefined ? '' : r.ratio.toFixed(2)} |`);
     }
+    const each = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(' ');
+    log(`download rounds (s): ours ${each(t.cache)} | curl -o ${each(t.curl)} | curl -o + fsync ${each(t.curlSync)} | DIRECT_IO=0 ${each(t.cachePlain)}`);
     if (skipS3) log(`(S3 rows skipped: ${skipS3})`);
     log(`(${rounds} rounds, medians; ${sizeMB} MiB incompressible file; loopback origin in its own process; one machine, 2 cores shared)`);
     return rows;

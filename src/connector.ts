@@ -57,6 +57,12 @@ export interface RunWorkflowOptions extends RunAssetOptions {
   timeout?: number;
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
+  /**
+   * With onEvent: whether the 'queued' event reports the prompt's place in ComfyUI's queue (one GET
+   * /queue before the run's other events are handled; default true). false: no 'queued' event and
+   * no extra request, for callers that keep their own queue (the fleet's workers).
+   */
+  queuePosition?: boolean;
   /** Conversion mode for a UI workflow input; default: the connector's. */
   conversion?: ConversionMode;
 }
@@ -226,6 +232,7 @@ export class ComfyConnector {
         ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+        ...(options.queuePosition === false ? { queuePosition: false } : {}),
       }).finally(release);
       return await this.#urlAssets.storeRun(result, client.url, options, this.#headers);
     } catch (error) {

@@ -19,6 +19,8 @@ export interface RunOptions {
   timeout?: number;
   signal?: AbortSignal;
   onEvent?: RunEventListener;
+  /** false: no 'queued' event, and no GET /queue to place the prompt (see RunWorkflowOptions). */
+  queuePosition?: boolean;
   /** How often a run whose socket is down or quiet asks /queue and /history (default: the client's). */
   pollIntervalMs?: number;
   front?: boolean;
@@ -133,7 +135,7 @@ export class ActiveRun {
   }
 
   private async emitQueued(): Promise<void> {
-    if (!this.options.onEvent) return;
+    if (!this.options.onEvent || this.options.queuePosition === false) return;
     let position = 0;
     const postedAt = Date.now();
     const alreadyStarted = this.buffered?.some((m) => 'type' in m && m.type === 'execution_start');

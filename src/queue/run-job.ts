@@ -128,6 +128,7 @@ export async function runJob(spec: JobSpec, ctx: RunJobContext): Promise<RunJobO
       ...(timeout !== undefined ? { timeout } : {}),
       signal: ctx.signal,
       onEvent,
+      queuePosition: false, // the fleet's own 'queued' event says where the job waits
     });
   } catch (error) {
     await storing.discard();

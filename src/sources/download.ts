@@ -1,12 +1,15 @@
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { fsyncDir } from '../assets/atomic.js';
 import { PARTIAL_SUFFIX } from '../assets/safe-path.js';
 import { ComfyError, HashMismatchError, SourceTooLargeError, SourceUnreachableError } from '../errors.js';
+import { directIo, FileSink } from './file-sink.js';
+import { LoopHasher, type Hasher } from './hasher.js';
+import type { RawBody } from './http-raw.js';
 import type { Opener } from './opener.js';
 import { ProgressMeter } from './progress.js';
 import { networkFailure, StallError, TransientError } from './transient.js';
@@ -40,7 +43,7 @@ export async function download(open_: Opener, shown: string, target: DownloadTar
   let validator: string | undefined;
   let restart = false;
   let last: { mime: string | undefined; fileName: string | undefined; total: number | undefined } = { mime: undefined, fileName: undefined, total: undefined };
-  let hash: Hash = createHash('sha256');
+  let hasher: Hasher | undefined;
   let received = 0;
   try {
     for (;;) {
@@ -57,18 +60,46 @@ export async function download(open_: Opener, shown: string, target: DownloadTar
         }
         const append = opened.partial && offset > 0;
         if (append) resumed++;
-        hash = createHash('sha256');
+        await hasher?.close();
+        hasher = undefined;
         received = 0;
+        let prefix: Hasher | undefined;
         if (append) {
-          await pipeline(createReadStream(temp), new HashCount(hash, (n) => (received += n)));
-        } else {
-          await truncate(temp, 0).catch(() => undefined);
+          // The prefix already on disk is hashed here; the rest continues in the same hash.
+          prefix = new LoopHasher();
+          await pipeline(createReadStream(temp), new HashCount(prefix, (n) => (received += n)));
         }
-        const counter = new Meter(hash, received, maxBytes, idleMs, shown, (n) => {
-          received = n;
-          meter.update(n, opened.total);
-        });
-        await pipeline(opened.stream, counter, createWriteStream(temp, { flags: append ? 'a' : 'w' }));
+        if (opened.direct) {
+          // Plain http: the body is read straight into the sink's blocks (see http-raw.ts, file-sink.ts).
+          let sink: FileSink;
+          try {
+            sink = await FileSink.create(temp, {
+              offset: append ? offset : 0,
+              expected: opened.total === undefined ? undefined : opened.total - received,
+              hasher: prefix,
+              directIo: directIo(options.env ?? process.env),
+            });
+          } catch (error) {
+            opened.stream.destroy();
+            throw error;
+          }
+          hasher = sink.hasher;
+          await pumpDirect(opened.direct, sink, (n) => {
+            received += n;
+            if (received > maxBytes) throw new SourceTooLargeError(shown, maxBytes);
+            meter.update(received, opened.total);
+          });
+        } else {
+          // A stream (https, s3, a chunked answer): each chunk is hashed as it arrives and written
+          // while the next one is hashed. Measured faster here than copying it into the blocks.
+          hasher = prefix ?? new LoopHasher();
+          if (!append) await truncate(temp, 0).catch(() => undefined);
+          const counter = new Meter(hasher, received, maxBytes, idleMs, shown, (n) => {
+            received = n;
+            meter.update(n, opened.total);
+          });
+          await pipeline(opened.stream, counter, createWriteStream(temp, { flags: append ? 'a' : 'w' }));
+        }
         if (opened.total !== undefined && received !== opened.total) {
           throw new TransientError(new SourceUnreachableError(shown, `the body ended after ${received} of ${opened.total} bytes`));
         }
@@ -88,7 +119,7 @@ export async function download(open_: Opener, shown: string, target: DownloadTar
     } finally {
       await handle.close();
     }
-    const sha256 = hash.digest('hex');
+    const sha256 = await hasher!.digest();
     if (target.sha256 && target.sha256.toLowerCase() !== sha256) throw new HashMismatchError(shown, target.sha256.toLowerCase(), sha256);
     await rename(temp, target.path);
     await fsyncDir(dir);
@@ -96,6 +127,23 @@ export async function download(open_: Opener, shown: string, target: DownloadTar
     return { url: shown, path: target.path, size: received, sha256, mime: last.mime, fileName: last.fileName, resumed };
   } catch (error) {
     await rm(temp, { force: true });
+    throw error;
+  } finally {
+    await hasher?.close();
+  }
+}
+
+/** Reads a raw body straight into the sink's blocks (the socket's idle timer watches for silence). */
+async function pumpDirect(body: RawBody, sink: FileSink, onBytes: (n: number) => void): Promise<void> {
+  const sinkFailed = new Promise<never>((_, reject) => sink.once('error', reject));
+  sinkFailed.catch(() => undefined);
+  try {
+    await Promise.race([body.pumpInto(sink, onBytes), sinkFailed]);
+    sink.end();
+    await finished(sink);
+  } catch (error) {
+    body.destroy();
+    sink.destroy(error as Error);
     throw error;
   }
 }
@@ -124,11 +172,11 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 /** Hashes a resumed file's existing prefix. */
 class HashCount extends Transform {
-  constructor(private readonly hash: Hash, private readonly count: (n: number) => void) {
+  constructor(private readonly hash: Hasher, private readonly count: (n: number) => void) {
     super();
   }
   override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
+    this.hash.chunk(chunk);
     this.count(chunk.length);
     cb();
   }
@@ -138,7 +186,7 @@ class HashCount extends Transform {
 class Meter extends Transform {
   private timer: NodeJS.Timeout;
   constructor(
-    private readonly hash: Hash,
+    private readonly hash: Hasher,
     private received: number,
     private readonly maxBytes: number,
     private readonly idleMs: number,
@@ -155,7 +203,7 @@ class Meter extends Transform {
     this.timer.refresh();
     this.received += chunk.length;
     if (this.received > this.maxBytes) return cb(new SourceTooLargeError(this.shown, this.maxBytes));
-    this.hash.update(chunk);
+    this.hash.chunk(chunk);
     this.onBytes(this.received);
     cb(null, chunk);
   }

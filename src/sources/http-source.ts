@@ -1,7 +1,10 @@
-import http, { type IncomingMessage } from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import https from 'node:https';
 import { SourceAccessDeniedError, SourceHttpError, SourceRefusedError, SourceUnreachableError } from '../errors.js';
 import { authHeaders, credentialFor } from './credentials.js';
+import { directIo } from './file-sink.js';
+import { rawGet, type RawBody } from './http-raw.js';
 import type { Opener, Opened } from './opener.js';
 import { checkUrl, guardedLookup, InternalAddressError } from './policy.js';
 import { redactUrl } from './redact.js';
@@ -26,7 +29,7 @@ export function httpOpener(url: URL, options: FetchOptions): Opener {
         headers.range = `bytes=${offset}-`;
         if (validator) headers['if-range'] = validator;
       }
-      const res = await request(current, headers, options, allow, signal, shownOrigin);
+      const res = await get(current, headers, options, allow, signal, shownOrigin, directIo(env));
       const status = res.statusCode ?? 0;
       if (REDIRECTS.has(status) && res.headers.location) {
         res.resume();
@@ -53,12 +56,50 @@ export function httpOpener(url: URL, options: FetchOptions): Opener {
   };
 }
 
-function opened(res: IncomingMessage, partial: boolean, offset: number): Opened {
+/** One answer, from node:http(s) or from the raw plain-http path. */
+interface Answer {
+  statusCode: number | undefined;
+  headers: IncomingHttpHeaders;
+  /** Discards the body. */
+  resume(): void;
+  /** The body (200/206). */
+  stream: Readable | undefined;
+  direct?: RawBody | undefined;
+}
+
+function get(url: URL, headers: Record<string, string>, options: FetchOptions, allow: boolean, signal: AbortSignal | undefined, shownOrigin: string, direct: boolean): Promise<Answer> {
+  if (url.protocol === 'http:' && direct) {
+    const raw = rawGet(url, headers, {
+      connectMs: options.connectTimeoutMs ?? 10_000,
+      idleMs: options.idleTimeoutMs ?? 30_000,
+      lookup: guardedLookup(allow) as never,
+      signal,
+    }).catch((error: unknown) => Promise.reject(requestFailure(error, url, shownOrigin)));
+    // undefined: an answer the raw path does not take (chunked, no length); node:http asks again.
+    return raw.then((r): Answer | Promise<Answer> => (r ? { statusCode: r.statusCode, headers: r.headers as IncomingHttpHeaders, resume: r.resume, stream: r.body, direct: r.body } : viaNode()));
+  }
+  return viaNode();
+  async function viaNode(): Promise<Answer> {
+    const res = await request(url, headers, options, allow, signal, shownOrigin);
+    return { statusCode: res.statusCode, headers: res.headers, resume: () => res.resume(), stream: res };
+  }
+}
+
+function requestFailure(error: unknown, url: URL, shownOrigin: string): Error {
+  if (error instanceof InternalAddressError) {
+    return new SourceRefusedError(shownOrigin, `${error.host} resolves to ${error.address}, a loopback, private or link-local address`);
+  }
+  if ((error as Error).name === 'AbortError') return error as Error;
+  return networkFailure(error, redactUrl(url));
+}
+
+function opened(res: Answer, partial: boolean, offset: number): Opened {
   const length = Number(res.headers['content-length']);
   const range = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''));
   const total = range ? Number(range[1]) : Number.isFinite(length) && res.headers['content-length'] !== undefined ? length + (partial ? offset : 0) : undefined;
   return {
-    stream: res,
+    stream: res.stream!,
+    direct: res.direct,
     partial,
     total,
     mime: res.headers['content-type']?.split(';')[0]?.trim() || undefined,
@@ -105,10 +146,7 @@ function request(url: URL, headers: Record<string, string>, options: FetchOption
     });
     req.once('error', (error) => {
       clearTimeout(connectTimer);
-      if (error instanceof InternalAddressError) {
-        reject(new SourceRefusedError(shownOrigin, `${error.host} resolves to ${error.address}, a loopback, private or link-local address`));
-      } else if ((error as Error).name === 'AbortError') reject(error);
-      else reject(networkFailure(error, redactUrl(url)));
+      reject(requestFailure(error, url, shownOrigin));
     });
     req.end();
   });

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { RawBody } from './http-raw.js';
 
 /** What one attempt asks for: the bytes from `offset` on, if the object is still `validator`. */
 export interface OpenRequest {
@@ -10,6 +11,8 @@ export interface OpenRequest {
 
 export interface Opened {
   stream: Readable;
+  /** The same body, readable straight into the download's blocks (plain http; see http-raw.ts). */
+  direct?: RawBody | undefined;
   /** True when the body starts at the requested offset (206 / ranged GET); false: from byte 0. */
   partial: boolean;
   /** Size of the whole object when known. */

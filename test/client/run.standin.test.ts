@@ -124,6 +124,14 @@ describe('ComfyClient against the stand-in: queueing, validation, abort, headers
     for (const r of await Promise.all(runs)) assert.equal(r.history.status?.status_str, 'success');
   });
 
+  test('queuePosition: false: no queued event (no GET /queue on the run\'s path); the other events come', async () => {
+    const types: string[] = [];
+    const result = await client.run(saveImage(207), { queuePosition: false, onEvent: (e) => types.push(e.type) });
+    assert.equal(result.history.status?.status_str, 'success');
+    assert.ok(!types.includes('queued'), types.join(', '));
+    assert.ok(types.includes('executing') && types.includes('success'), types.join(', '));
+  });
+
   test('a timeout while queued deletes the prompt and rejects with RunTimeoutError', async () => {
     await setFaults(target.url, { stallWorker: true });
     try {
