@@ -15,7 +15,7 @@ import {
   type ProcessExitInfo,
 } from '../errors.js';
 import { buildCommand, clientUrl, flagValue, instanceDatabasePath } from './command.js';
-import { copyDatabaseTemplate, databaseTemplate, type DatabaseTemplate } from './database-template.js';
+import { cachedDatabaseTemplate, copyDatabaseTemplate, databaseTemplate, type DatabaseTemplate } from './database-template.js';
 import { needsCpuFlag } from './device.js';
 import { LineSplitter, LogRing, stripAnsi } from './log-buffer.js';
 import {
@@ -239,8 +239,9 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
     try {
       const plan = await this.#prepare();
       const deadline = Date.now() + (this.options.startTimeout ?? DEFAULT_START_TIMEOUT_MS);
-      // Made (once per checkout) while the preload runs; both are one-off costs.
-      const template = this.#template(plan);
+      // Made (once per checkout) while the preload runs; both are one-off costs. A cold start takes
+      // a template only when one is cached: waiting for the make would cost more than it saves.
+      const template = this.#template(plan, this.options.startMode === 'fork' || this.options.preloader !== undefined);
       const forker = await this.#forker(plan, abort.signal);
       await this.#useTemplate(template, abort.signal);
       if (abort.signal.aborted) throw new ConnectorClosedError('This ComfyUI server (stopped while it was starting)');
@@ -381,10 +382,11 @@ export class ComfyServer extends EventEmitter<ComfyServerEvents> {
    * command, a --database-url of the user's, `databaseTemplates: false`, or a checkout without
    * alembic migrations. A template that cannot be made is said once in the log, and the start goes on.
    */
-  #template(plan: { pythonPlan: { python: string; comfyuiPath: string } | undefined; env: NodeJS.ProcessEnv; extraArgs: string[] }): Promise<DatabaseTemplate | undefined> | undefined {
+  #template(plan: { pythonPlan: { python: string; comfyuiPath: string } | undefined; env: NodeJS.ProcessEnv; extraArgs: string[] }, make: boolean): Promise<DatabaseTemplate | undefined> | undefined {
     const cache = this.options.databaseTemplates;
     if (!plan.pythonPlan || cache === false || flagValue(plan.extraArgs, '--database-url') !== undefined) return undefined;
-    const made = databaseTemplate({ ...plan.pythonPlan, env: plan.env, ...(cache !== undefined ? { cacheDirectory: cache } : {}) });
+    const request = { ...plan.pythonPlan, env: plan.env, ...(cache !== undefined ? { cacheDirectory: cache } : {}) };
+    const made = make ? databaseTemplate(request) : cachedDatabaseTemplate(request);
     made.catch(() => {}); // awaited (or abandoned by stop()) in #useTemplate
     return made;
   }

@@ -51,11 +51,22 @@ describe('database templates (Python fake ComfyUI)', { skip }, () => {
   test('made once by the checkout\'s init_db, then copied (not linked) into each new instance, whose init_db skips the migration', async (t) => {
     const cache = newCache();
     const before = migrations().length;
+    // A cold start does not wait for a make: with nothing cached it migrates its own file.
+    const early = server({ databaseTemplates: cache });
+    stopAfter(t, early);
+    await early.start();
+    const own = await dbState(early);
+    assert.deepEqual([own.existed, own.upgraded], [false, [null, '0002_fake_head']]);
+    assert.equal(existsSync(cache), false, 'no template made by a cold start');
+    await early.stop();
+    const afterEarly = migrations().length;
+    await databaseTemplate({ comfyuiPath: FAKE, python: PYTHON!, env: { ...process.env, ...ENV }, cacheDirectory: cache });
     const first = server({ databaseTemplates: cache });
     const second = server({ databaseTemplates: cache });
     stopAfter(t, first, second);
     await first.start();
-    const made = migrations().slice(before);
+    assert.equal(afterEarly - before, 1, 'the early start migrated its own file');
+    const made = migrations().slice(afterEarly);
     assert.equal(made.length, 1, 'one migration: the template maker\'s');
     const template = await databaseTemplatePath(FAKE, PYTHON!, cache);
     assert.ok(template && existsSync(template));
@@ -66,7 +77,7 @@ describe('database templates (Python fake ComfyUI)', { skip }, () => {
     assert.deepEqual(templateLines(first), []);
 
     await second.start();
-    assert.equal(migrations().length - before, 1, 'the second start neither made a template nor migrated');
+    assert.equal(migrations().length - afterEarly, 1, 'the second start neither made a template nor migrated');
     const two = await dbState(second);
     assert.equal(two.existed, true);
     assert.equal(two.upgraded, null);
@@ -105,6 +116,7 @@ describe('database templates (Python fake ComfyUI)', { skip }, () => {
     writeFileSync(join(checkout, 'alembic_db', 'versions', '0003_fake_next.py'), '# next\n');
     const newKey = await databaseTemplateKey(checkout, PYTHON!);
     assert.notEqual(oldKey, newKey);
+    await databaseTemplate({ comfyuiPath: checkout, python: PYTHON!, env: { ...process.env, ...ENV }, cacheDirectory: cache });
     const s = new ComfyServer({ comfyuiPath: checkout, python: PYTHON!, env: ENV, databaseTemplates: cache });
     stopAfter(t, s);
     await s.start();
@@ -137,7 +149,7 @@ describe('database templates (Python fake ComfyUI)', { skip }, () => {
   test('a template that cannot be made: one log line, and the start goes on migrating its own file', async (t) => {
     const blocker = join(tmp.root, 'not-a-folder');
     writeFileSync(blocker, 'a file where the cache folder would go');
-    const s = server({ databaseTemplates: join(blocker, 'cache') });
+    const s = server({ databaseTemplates: join(blocker, 'cache'), startMode: 'fork' });
     stopAfter(t, s);
     await s.start();
     const lines = templateLines(s);
@@ -148,7 +160,7 @@ describe('database templates (Python fake ComfyUI)', { skip }, () => {
   });
 
   test('stop() while the template is being made abandons the start at once and leaves nothing', async (t) => {
-    const s = new ComfyServer({ comfyuiPath: FAKE, python: PYTHON!, env: { ...ENV, FAKE_DB_SLOW: '1.5' }, databaseTemplates: newCache() });
+    const s = new ComfyServer({ comfyuiPath: FAKE, python: PYTHON!, env: { ...ENV, FAKE_DB_SLOW: '1.5' }, databaseTemplates: newCache(), startMode: 'fork' });
     stopAfter(t, s);
     const starting = s.start();
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -156,7 +168,7 @@ describe('database templates (Python fake ComfyUI)', { skip }, () => {
     const t0 = Date.now();
     await s.stop();
     await assert.rejects(starting, { code: 'COMFY_CLOSED' });
-    assert.ok(Date.now() - t0 < 1000, `stop() took ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 2000, `stop() took ${Date.now() - t0} ms`); // its private preloader is closed too
     assert.equal(s.pid, undefined, 'ComfyUI was never started');
     assert.equal(existsSync(instance), false);
     // The make goes on (later starts use it); let it end before this file's folders go.
@@ -204,6 +216,7 @@ describe('database templates on real ComfyUI', { skip: realSkip }, () => {
     const userDirectory = join(tmp.root, 'real-user');
     mkdirSync(userDirectory, { recursive: true });
     const env = { PYTHONDONTWRITEBYTECODE: '1' };
+    await databaseTemplate({ comfyuiPath, python, env: { ...process.env, ...env }, cacheDirectory: cache }); // what a preload does
     const withTemplate = new ComfyServer({ comfyuiPath, python, env, userDirectory, databaseTemplates: cache });
     const without = new ComfyServer({ comfyuiPath, python, env, userDirectory, databaseTemplates: false });
     stopAfter(t, withTemplate, without);
