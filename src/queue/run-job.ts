@@ -157,10 +157,17 @@ class OutputStoring {
   readonly #waiting: Array<() => void> = [];
   #active = 0;
 
+  readonly #prefix: string;
+  readonly #prepared: Promise<void> | undefined;
+
   constructor(
     private readonly spec: JobSpec,
     private readonly ctx: RunJobContext,
-  ) {}
+  ) {
+    this.#prefix = `runs/${keySegment(ctx.jobId)}/${ctx.attemptTag}`;
+    // The attempt's folders are made while the workflow runs, not on the first output's path.
+    this.#prepared = ctx.store.prepare?.(this.#prefix).catch(() => undefined);
+  }
 
   early(files: OutputFile[]): void {
     for (const file of files) {
@@ -194,13 +201,20 @@ class OutputStoring {
       await Promise.allSettled(stray.map((k) => this.ctx.store.delete(k)));
       this.keys.splice(0, this.keys.length, ...this.keys.filter((k) => kept.has(k)));
     }
+    if (!this.keys.length) {
+      // No file (a text-only run): the folders made ahead go.
+      await this.#prepared;
+      await this.ctx.store.release?.(this.#prefix).catch(() => undefined);
+    }
     return settled.map((s) => (s as PromiseFulfilledResult<JobOutput>).value);
   }
 
-  /** After a failed run: waits for what was started and deletes every key written. */
+  /** After a failed run: waits for what was started and deletes every key written (and the folders made ahead). */
   async discard(): Promise<void> {
     await Promise.allSettled(this.#started.values());
     await Promise.allSettled(this.keys.map((k) => this.ctx.store.delete(k)));
+    await this.#prepared;
+    await this.ctx.store.release?.(this.#prefix).catch(() => undefined);
   }
 
   /** A few files at a time: a batch of large outputs must not all sit in memory at once. */
@@ -222,7 +236,7 @@ class OutputStoring {
     const convert = spec.outputFormat && file.kind === 'image' ? spec.outputFormat : undefined;
     const filename = convert ? renamedFor(file.filename, convert.format) : file.filename;
     const name = uniqueKeyName(keySegment(filename), file.node, this.#taken);
-    const key = `runs/${keySegment(ctx.jobId)}/${ctx.attemptTag}/${keySegment(file.node)}/${name}`;
+    const key = `${this.#prefix}/${keySegment(file.node)}/${name}`;
     let mime = mimeOf(file.filename);
     // The key is recorded while the bytes are read (one round trip fewer on every job's path).
     let [data] = await Promise.all([readOutput(ctx.connector, file), ctx.beforePut(key)]);

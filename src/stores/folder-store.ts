@@ -95,6 +95,17 @@ export class FolderStore implements OutputStore {
     await rename(temp, metaPath);
   }
 
+  async prepare(prefix: string): Promise<void> {
+    const { path } = await this.locate(prefix);
+    await mkdir(path, { recursive: true });
+  }
+
+  /** Removes the folders of `prefix` that hold nothing (a run that stored no file). */
+  async release(prefix: string): Promise<void> {
+    const { path } = await this.locate(prefix);
+    await pruneEmpty(path, this.root);
+  }
+
   async get(key: string): Promise<Readable> {
     const { path } = await this.locate(key);
     try {

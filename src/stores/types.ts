@@ -31,6 +31,13 @@ export interface OutputStore {
   /** Metadata, or undefined when absent. */
   head(key: string): Promise<StoredObject | undefined>;
   delete(key: string): Promise<void>;
+  /**
+   * Makes ready what keys under `prefix` will need (a folder store creates the folders), so that a
+   * later put starts writing at once; release(prefix) undoes what stayed unused. Optional: a store
+   * without it needs nothing ahead.
+   */
+  prepare?(prefix: string): Promise<void>;
+  release?(prefix: string): Promise<void>;
   /** A URL a caller without credentials can fetch (presigned for S3); undefined where there is none. */
   publicUrl?(key: string, options?: { expiresInSeconds?: number }): Promise<string | undefined>;
   /** A JSON-safe description without credentials, so a worker can report where results went. */

@@ -84,6 +84,19 @@ describe('FolderStore: folders and file bodies', () => {
     assert.equal(put.sha256, createHash('sha256').update(body).digest('hex'));
   });
 
+  test('prepare makes the folders of a prefix ahead; release removes them while empty, never a file', async () => {
+    const store = new FolderStore({ root: join(root, 'ahead') });
+    await store.prepare('runs/j1/a1');
+    assert.deepEqual((await readdir(join(root, 'ahead'), { recursive: true })).sort(), ['runs', 'runs/j1', 'runs/j1/a1']);
+    await store.release('runs/j1/a1');
+    assert.deepEqual(await readdir(join(root, 'ahead')), [], 'empty folders gone, up to the root');
+    await store.prepare('runs/j2/a1');
+    await store.put('runs/j2/a1/9/x.png', Buffer.from('x'), { mime: 'image/png' });
+    await store.release('runs/j2/a1');
+    assert.deepEqual((await readdir(join(root, 'ahead'), { recursive: true })).sort(), ['runs', 'runs/j2', 'runs/j2/a1', 'runs/j2/a1/9', 'runs/j2/a1/9/x.png']);
+    await assert.rejects(store.prepare('../out'), { code: 'COMFY_UNSAFE_PATH' });
+  });
+
   test('puts and deletes racing in one folder: every put lands', async () => {
     const store = new FolderStore({ root: join(root, 'race') });
     for (let round = 0; round < 20; round++) {
