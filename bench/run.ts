@@ -12,6 +12,7 @@ import { benchUpload } from './upload.bench.js';
 import { benchAssets } from './assets.bench.js';
 import { benchQueue } from './queue.bench.js';
 import { benchApi } from './api.bench.js';
+import { benchIsolation } from './isolation.bench.js';
 
 const all: Record<string, () => Promise<unknown>> = {
   convert: async () => reportConvert(benchConvert()),
@@ -22,6 +23,7 @@ const all: Record<string, () => Promise<unknown>> = {
   assets: () => benchAssets(),
   queue: () => benchQueue(),
   api: () => benchApi(),
+  isolation: () => benchIsolation(),
 };
 
 const wanted = process.argv.slice(2).filter((name) => !name.startsWith('-'));

@@ -39,7 +39,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   1    unexpected error (a bug, or an error without a comfy-connector code); also COMFY_BROWSER
        (browser conversion failed) and COMFY_JOB_FAILED (a fleet job failed without a known code)
   2    usage: unknown option, missing argument, malformed --set/--input/--header, missing file:
-       COMFY_CLI_USAGE, COMFY_FILE_UNREADABLE; fleet: COMFY_JOB_NOT_FOUND, COMFY_BAD_JOB_ID;
+       COMFY_CLI_USAGE, COMFY_FILE_UNREADABLE; fleet: COMFY_JOB_NOT_FOUND, COMFY_BAD_JOB_ID, COMFY_WORKER_OPTIONS;
        service: COMFY_API_BAD_REQUEST, COMFY_API_UNAUTHORIZED, COMFY_API_FORBIDDEN,
        COMFY_API_JOB_NOT_FOUND, COMFY_API_ROUTE_NOT_FOUND, COMFY_API_IDEMPOTENCY_CONFLICT,
        COMFY_API_JOB_FINISHED, COMFY_API_TOO_LARGE, COMFY_API_UNSUPPORTED_MEDIA_TYPE

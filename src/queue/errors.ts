@@ -92,6 +92,13 @@ export class OutputStoreError extends ComfyError {
   }
 }
 
+/** Worker options that cannot work together (isolation 'job' with a server attached by URL). */
+export class WorkerOptionsError extends ComfyError {
+  constructor(detail: string, hint: string) {
+    super('COMFY_WORKER_OPTIONS', detail, { hint });
+  }
+}
+
 registerFailureClass('COMFY_REDIS_NOT_INSTALLED', 'server');
 registerFailureClass('COMFY_REDIS_START_FAILED', 'server');
 registerFailureClass('COMFY_JOB_NOT_FOUND', 'usage');
@@ -102,3 +109,4 @@ registerFailureClass('COMFY_JOB_CANCELLED', 'cancelled');
 registerFailureClass('COMFY_LOCK_LOST', 'server');
 registerFailureClass('COMFY_JOB_FAILED', 'unexpected');
 registerFailureClass('COMFY_OUTPUT_STORE', 'server');
+registerFailureClass('COMFY_WORKER_OPTIONS', 'usage');

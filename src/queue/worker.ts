@@ -18,12 +18,14 @@ import type { OutputStore } from '../stores/types.js';
 import { openRedis, QueueObjects, type RedisTarget } from './connection.js';
 import { dueDeadlines, expireWaiting } from './deadlines.js';
 import { appendEvent, lastEvents, isTerminalEvent, type JobEventBody } from './event-log.js';
-import { DeadlineExceededError, JobCancelledError, LockLostError } from './errors.js';
+import { DeadlineExceededError, JobCancelledError, LockLostError, WorkerOptionsError } from './errors.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, fleetKeys, missingRequirements, type FleetKeys, type Requirements } from './names.js';
 import type { QueuedJobData } from './producer.js';
 import { claimResult, writeFinal } from './records.js';
 import { jobResult, runJob } from './run-job.js';
-import { openServer, readCapabilities, type ServerSlot, type ServerSpec } from './servers.js';
+import { forkingSpec, isAttached, openServer, readCapabilities, type ServerSlot, type ServerSpec } from './servers.js';
+import type { ComfyConnector } from '../connector.js';
+import type { Preloader } from '../server/preload.js';
 import type { CompletedJobFacts, JobResult } from './types.js';
 import { advertise, withdraw, type WorkerAd } from './worker-registry.js';
 import { WorkerMetrics } from './metrics.js';
@@ -58,6 +60,21 @@ export interface ComfyWorkerOptions {
   fetch?: FetchOptions;
   /** A line per job start/end and server event. Default: nothing. */
   log?: (line: string) => void;
+  /**
+   * How managed servers start (docs/fast-start.md). 'fork' (default): the worker preloads ComfyUI's
+   * imports once, in one Preloader shared by its servers, and every start (the first, each crash
+   * restart, each fresh server of isolation 'job') forks from it in about a second; where no fork is
+   * possible (a replacement `command`, an unsafe preload) the server starts cold and says why in one
+   * log line. 'cold': a fresh `python main.py` per start. A spec's own startMode/preloader wins.
+   */
+  startMode?: 'fork' | 'cold';
+  /**
+   * 'job': after every job (completed, failed or cancelled) the slot's server is stopped and a fresh
+   * one started (forked when possible) before the slot takes another job, so nothing of one job
+   * (temp files, models in memory, caches, custom node state) reaches the next: for farms that run
+   * jobs of several tenants. Managed servers only. Default 'none': servers stay warm between jobs.
+   */
+  isolation?: 'none' | 'job';
 }
 
 export class ComfyWorker {
@@ -84,6 +101,10 @@ export class ComfyWorker {
   #closed: Promise<void> | undefined;
   #startedAt = Date.now();
   #rr = 0;
+  /** startMode 'fork': the preloaders of the managed servers, one per checkout/interpreter/environment. */
+  readonly #preloaders = new Map<string, Preloader>();
+  /** Ends the waits between restart attempts when the worker closes. */
+  readonly #closing = new AbortController();
 
   private constructor(options: ComfyWorkerOptions) {
     this.#options = options;
@@ -118,7 +139,14 @@ export class ComfyWorker {
 
   async #start(): Promise<void> {
     if (!this.#options.servers.length) throw new Error('ComfyWorker needs at least one server');
-    const connectors = await Promise.allSettled(this.#options.servers.map((spec) => openServer(spec)));
+    if (this.#options.isolation === 'job' && this.#options.servers.some(isAttached)) {
+      throw new WorkerOptionsError(
+        "isolation 'job' gives every job a fresh ComfyUI, and this worker cannot restart a server attached by URL.",
+        'Let the worker start its servers (comfyuiPath/cudaDevice specs; CLI --comfyui with --servers or --gpus instead of --url), or use isolation \'none\'.',
+      );
+    }
+    const specs = this.#options.servers.map((spec) => ((this.#options.startMode ?? 'fork') === 'fork' ? forkingSpec(spec, this.#preloaders) : spec));
+    const connectors = await Promise.allSettled(specs.map((spec) => openServer(spec)));
     const failed = connectors.find((c): c is PromiseRejectedResult => c.status === 'rejected');
     if (failed) {
       await Promise.allSettled(connectors.map((c) => (c.status === 'fulfilled' ? c.value.killApi() : undefined)));
@@ -126,14 +154,8 @@ export class ComfyWorker {
     }
     for (const [i, c] of connectors.entries()) {
       const connector = (c as PromiseFulfilledResult<Awaited<ReturnType<typeof openServer>>>).value;
-      const slot: ServerSlot = { name: `s${i}`, connector, state: 'idle', capabilities: await readCapabilities(connector) };
-      connector.server?.on('exit', (_info: unknown, expected: boolean) => {
-        if (expected || this.#draining) return;
-        this.#log(`server ${slot.name} crashed${slot.jobId ? ` while running job ${slot.jobId}` : ''}; restarting it`);
-        this.metrics.serverRestarts.inc();
-        slot.state = 'restarting';
-        if (!slot.jobId) void this.#recover(slot);
-      });
+      const slot: ServerSlot = { name: `s${i}`, connector, spec: specs[i]!, state: 'idle', capabilities: await readCapabilities(connector) };
+      this.#watch(slot, connector);
       this.slots.push(slot);
       this.#log(`server ${slot.name} ready at ${connector.url}`);
     }
@@ -155,6 +177,17 @@ export class ComfyWorker {
     this.#timers.push(setInterval(() => void this.#sweepDeadlines().catch(() => {}), 1000));
     this.#timers.push(setInterval(() => void this.#refreshProfiles().catch(() => {}), Math.max(poll, 2000)));
     this.#pump();
+  }
+
+  /** A crash of the slot's managed server: restarted at once when idle, after its job otherwise. */
+  #watch(slot: ServerSlot, connector: ComfyConnector): void {
+    connector.server?.on('exit', (_info: unknown, expected: boolean) => {
+      if (expected || this.#draining || slot.connector !== connector) return;
+      this.#log(`server ${slot.name} crashed${slot.jobId ? ` while running job ${slot.jobId}` : ''}; restarting it`);
+      this.metrics.serverRestarts.inc();
+      slot.state = 'restarting';
+      if (!slot.jobId) void this.#recover(slot);
+    });
   }
 
   /** The worker's ad (what `comfy-connector jobs workers` and routing read). */
@@ -287,6 +320,8 @@ export class ComfyWorker {
       if (!lockLost) void appendEvent(this.#redis, this.keys, jobId, body, this.#retentionMs).catch(() => {});
     };
     const started = Date.now();
+    /** The job reached its server (isolation 'job' renews the server after such a job only). */
+    let ran = false;
     try {
       // A result already written (the last owner died between writing it and completing): reuse it.
       const [rawResult, cancelReason] = await this.#redis.mget(this.keys.result(jobId), this.keys.cancel(jobId));
@@ -298,6 +333,7 @@ export class ComfyWorker {
       if (spec.deadline !== undefined && spec.deadline <= Date.now()) throw new DeadlineExceededError(jobId, spec.deadline);
       this.#log(`job ${jobId} started on ${slot.name} (${slot.connector.url}), attempt ${attempt}`);
       emit({ type: 'started', worker: this.id, server: slot.name, attempt });
+      ran = true;
       const outcome = await runJob(spec, {
         jobId,
         attemptTag: `a${attempt}-${token.slice(0, 8)}`,
@@ -334,7 +370,9 @@ export class ComfyWorker {
       slot.abort = undefined;
       slot.jobId = undefined;
       const server = slot.connector.server;
-      if (slot.state === 'restarting' || (server && !server.running)) await this.#recover(slot);
+      // A renewal runs inside the job's promise: close() waits for it, then stops the fresh server.
+      if (this.#options.isolation === 'job' && server && (ran || !server.running) && !this.#draining) await this.#renew(slot);
+      else if (slot.state === 'restarting' || (server && !server.running)) await this.#recover(slot);
       else slot.state = 'idle';
       this.#pump();
     }
@@ -408,20 +446,68 @@ export class ComfyWorker {
     this.#log(`job ${jobId} ${cancelled ? 'cancelled' : 'failed'} on ${slot.name}: ${json.code ?? ''} ${json.message}`);
   }
 
-  /** Brings a crashed managed server back (a new process, a new port); others keep working. */
-  #recover(slot: ServerSlot): Promise<void> {
+  /**
+   * isolation 'job': the slot's server is replaced by a fresh one from the same spec (a new process,
+   * port, temp folder and database; a new connector, so no client-side state carries over either).
+   * The old one stops while the new one starts. The slot stays 'busy' meanwhile (it takes no job and
+   * is not down: readiness counts it as warm); a launch that fails goes to the crash-recovery loop
+   * (state 'restarting', retried with backoff). Cost per job: docs/fleet.md, "Fast restarts and a
+   * fresh server per job".
+   */
+  async #renew(slot: ServerSlot): Promise<void> {
+    const t0 = Date.now();
+    const old = slot.connector;
+    const [stopped, fresh] = await Promise.allSettled([old.killApi(), this.#relaunch(slot)]);
+    if (stopped.status === 'rejected') this.#log(`server ${slot.name}: the old server's cleanup failed: ${(stopped.reason as Error).message.split('\n')[0]}`);
+    if (fresh.status === 'fulfilled') {
+      const connector = fresh.value;
+      slot.connector = connector;
+      this.#watch(slot, connector);
+      slot.state = 'idle';
+      this.#log(`server ${slot.name} renewed at ${connector.url} (${connector.server?.startedBy}) in ${Date.now() - t0} ms`);
+      // Same spec, same checkout: the last server's capabilities hold until the fresh one's are read,
+      // beside the next job (a new ComfyUI's first /object_info takes 0.3-0.6 s on a CPU).
+      void readCapabilities(connector).then(
+        (capabilities) => {
+          if (slot.connector === connector) slot.capabilities = capabilities;
+        },
+        (error: Error) => {
+          if (slot.connector === connector && !this.#draining) this.#log(`server ${slot.name}: capabilities not read: ${error.message.split('\n')[0]}`);
+        },
+      );
+      return;
+    }
+    this.#log(`server ${slot.name} restart failed: ${(fresh.reason as Error).message.split('\n')[0]}`);
+    await this.#recover(slot, true);
+  }
+
+  /** A fresh server from the slot's spec; which ComfyUI it is was said at the first start. */
+  #relaunch(slot: ServerSlot): Promise<ComfyConnector> {
+    return openServer(isAttached(slot.spec) ? slot.spec : { ...slot.spec, notices: 'silent' });
+  }
+
+  /**
+   * Brings a crashed managed server back (a new process, a new port); others keep working. `fresh`:
+   * launches a new server from the slot's spec (isolation 'job', after a failed renewal) instead.
+   */
+  #recover(slot: ServerSlot, fresh = false): Promise<void> {
     slot.recovering ??= (async () => {
       slot.state = 'restarting';
       for (let i = 0; !this.#draining && !this.#closed; i++) {
         try {
-          await slot.connector.server?.ensureRunning();
+          if (fresh) {
+            await slot.connector.killApi().catch(() => {});
+            const connector = await this.#relaunch(slot);
+            slot.connector = connector;
+            this.#watch(slot, connector);
+          } else await slot.connector.server?.ensureRunning();
           slot.capabilities = await readCapabilities(slot.connector);
           slot.state = 'idle';
           this.#log(`server ${slot.name} back at ${slot.connector.url}`);
           break;
         } catch (error) {
           this.#log(`server ${slot.name} restart failed: ${(error as Error).message.split('\n')[0]}`);
-          await sleep(Math.min(30_000, 1000 * 2 ** i));
+          await sleep(Math.min(30_000, 1000 * 2 ** i), undefined, { signal: this.#closing.signal }).catch(() => {});
         }
       }
     })().finally(() => {
@@ -494,6 +580,7 @@ export class ComfyWorker {
 
   async #close(drainTimeoutMs: number): Promise<void> {
     this.#draining = true;
+    this.#closing.abort();
     this.#log(`draining (${this.#running.size} running, up to ${drainTimeoutMs} ms)`);
     await this.#advertise().catch(() => {});
     for (const t of this.#timers) clearInterval(t);
@@ -514,6 +601,8 @@ export class ComfyWorker {
     await this.#queues.close();
     await withdraw(this.#redis, this.keys, this.id).catch(() => {});
     await Promise.allSettled(this.slots.map((s) => s.connector.killApi()));
+    // After the servers: closing a preloader ends what was forked from it as crashes.
+    await Promise.allSettled([...this.#preloaders.values()].map((p) => p.close()));
     await this.metrics.close();
     this.#subscriber?.disconnect();
     for (const c of this.#connections) c.disconnect();

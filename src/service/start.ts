@@ -44,6 +44,10 @@ export interface StartServiceOptions {
   /** The embedded worker's BullMQ lock; shorter means a killed service's jobs come back sooner. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** The in-process workers' server start (ComfyWorkerOptions.startMode; default 'fork'). */
+  startMode?: 'fork' | 'cold';
+  /** 'job': a fresh ComfyUI for every job (ComfyWorkerOptions.isolation; default 'none'). */
+  isolation?: 'none' | 'job';
   version?: string;
   log?: (line: string) => void;
 }
@@ -116,6 +120,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         servers,
         ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
         ...(options.stalledIntervalMs ? { stalledIntervalMs: options.stalledIntervalMs } : {}),
+        ...(options.startMode ? { startMode: options.startMode } : {}),
+        ...(options.isolation ? { isolation: options.isolation } : {}),
         ...(options.log ? { log: options.log } : {}),
       });
       const w = worker;

@@ -31,6 +31,8 @@ export interface ApiFlags {
   queue?: string;
   lockDuration?: string;
   redisFsync?: 'everysec' | 'always';
+  startMode?: 'fork' | 'cold';
+  isolation?: 'none' | 'job';
 }
 
 /** The ComfyUI servers of the in-process workers: one per GPU, N on CPU, or running ones by URL. */
@@ -98,6 +100,8 @@ export async function apiCommand(flags: ApiFlags, ctx: CliContext, version: stri
       ...(flags.redis ? { redis: flags.redis } : {}),
       ...(flags.data ? { dataDir: flags.data } : {}),
       ...(flags.redisFsync ? { fsync: flags.redisFsync } : {}),
+      ...(flags.startMode ? { startMode: flags.startMode } : {}),
+      ...(flags.isolation ? { isolation: flags.isolation } : {}),
       ...(store ? { store } : {}),
       servers,
       apiKeys,

@@ -17,6 +17,8 @@ export interface WorkerFlags extends QueueFlags, Omit<ServerFlags, 'url'> {
   lockDuration?: string;
   stalledInterval?: string;
   json?: boolean;
+  startMode?: 'fork' | 'cold';
+  isolation?: 'none' | 'job';
 }
 
 /**
@@ -63,6 +65,8 @@ export async function workerCommand(flags: WorkerFlags, ctx: CliContext): Promis
     ...(flags.metricsPort !== undefined ? { metricsPort: parsePort(flags.metricsPort) } : {}),
     ...(flags.lockDuration !== undefined ? { lockDurationMs: parseSeconds(flags.lockDuration, '--lock-duration') } : {}),
     ...(flags.stalledInterval !== undefined ? { stalledIntervalMs: parseSeconds(flags.stalledInterval, '--stalled-interval') } : {}),
+    ...(flags.startMode ? { startMode: flags.startMode } : {}),
+    ...(flags.isolation ? { isolation: flags.isolation } : {}),
   });
   const ready = { type: 'ready', worker: worker.id, servers: worker.slots.map((s) => ({ name: s.name, url: s.connector.url })), ...(worker.metrics.port ? { metricsPort: worker.metrics.port } : {}) };
   if (flags.json) ctx.stdout.write(`${JSON.stringify(ready)}\n`);
