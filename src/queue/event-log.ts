@@ -46,6 +46,22 @@ local stored = cjson.encode({ type = 'queued', position = position, at = tonumbe
 append(KEYS[1], KEYS[2], KEYS[3], stored, ARGV[5], ARGV[2], ARGV[3], ARGV[6])
 return position`;
 
+/** The completed event, appended only by the first caller for the job (a guard key set in the same script). */
+const ANNOUNCE = `${APPEND_FUNCTION}
+if not redis.call('SET', KEYS[4], '1', 'PX', ARGV[3], 'NX') then return -1 end
+return append(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])`;
+
+/**
+ * Appends the job's `completed` event unless it was announced before; true when this call did.
+ * A worker that re-runs a job whose last owner died after announcing, and the loser of a lapsed
+ * lock, therefore cannot announce it a second time, in whatever order they get here.
+ */
+export async function announceCompleted(redis: Redis, keys: FleetKeys, jobId: string, body: Extract<JobEventBody, { type: 'completed' }>, retentionMs: number): Promise<boolean> {
+  const stored = JSON.stringify({ ...body, at: Date.now(), jobId });
+  const seq = await redis.eval(ANNOUNCE, 4, keys.events(jobId), keys.seq(jobId), keys.eventChannel, keys.announced(jobId), stored, String(EVENT_LOG_MAX), String(retentionMs), jobId, String(NOTICE_EVENT_MAX_BYTES));
+  return Number(seq) >= 0;
+}
+
 /** BullMQ's keys of the lists a new job waits in (Queue.keys). */
 export interface WaitingKeys {
   wait: string;

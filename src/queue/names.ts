@@ -23,6 +23,8 @@ export interface FleetKeys {
   cancel(jobId: string): string;
   route(jobId: string): string;
   storeKeys(jobId: string): string;
+  /** Set once the job's `completed` event is appended: one announcement per job, whoever tries. */
+  announced(jobId: string): string;
   profiles: string;
   deadlines: string;
   workers: string;
@@ -51,6 +53,7 @@ export function fleetKeys(prefix: string, queue: string): FleetKeys {
     cancel: (id) => `${k}:cancel:${id}`,
     route: (id) => `${k}:route:${id}`,
     storeKeys: (id) => `${k}:keys:${id}`,
+    announced: (id) => `${k}:announced:${id}`,
     profiles: `${k}:profiles`,
     deadlines: `${k}:deadlines`,
     workers: `${k}:workers`,

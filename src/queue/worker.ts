@@ -17,7 +17,7 @@ import type { FetchOptions } from '../sources/types.js';
 import type { OutputStore } from '../stores/types.js';
 import { openRedis, QueueObjects, type RedisTarget } from './connection.js';
 import { dueDeadlines, expireWaiting } from './deadlines.js';
-import { appendEvent, lastEvents, isTerminalEvent, type JobEventBody } from './event-log.js';
+import { announceCompleted, appendEvent, lastEvents, isTerminalEvent, type JobEventBody } from './event-log.js';
 import { DeadlineExceededError, JobCancelledError, LockLostError, WorkerOptionsError } from './errors.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, fleetKeys, missingRequirements, type FleetKeys, type Requirements } from './names.js';
 import type { QueuedJobData } from './producer.js';
@@ -385,26 +385,26 @@ export class ComfyWorker {
       const tail = await lastEvents(this.#redis, this.keys, jobId, 1);
       announce = !tail.some(isTerminalEvent);
     }
-    // The state first (the result record is written; now BullMQ's), then the event: whoever sees
-    // the `completed` event reads a completed job (producer.status also trusts the record).
-    const [moved] = await Promise.allSettled([job.moveToCompleted(result, token, false), this.#redis.zrem(this.keys.deadlines, jobId)]);
-    if (moved.status === 'rejected') {
-      // The lock went elsewhere after the result was written: the new owner completes and announces it.
-      this.#log(`job ${jobId}: result stored; completion left to the new owner (${(moved.reason as Error).message})`);
-      return;
-    }
-    if (!announce) return;
-    // BullMQ's Job holds what moveToCompleted wrote (finishedOn, attemptsMade): the event carries it.
+    // The announcement first, then BullMQ's state. The result record is written already, so a
+    // reader that sees the event before the state still reads the job completed (producer.status
+    // trusts the record); a worker killed between the two leaves a stalled job whose next owner
+    // finds the record and completes it: never a completed job without its event. The guard key
+    // makes it one announcement per job, whoever gets there (a re-run, the loser of a lapsed lock).
     const meta = job.data.spec.meta;
     const facts: CompletedJobFacts = {
       createdAt: job.timestamp,
       ...(job.processedOn ? { startedAt: job.processedOn } : {}),
-      finishedAt: job.finishedOn ?? Date.now(),
-      attempts: job.attemptsMade,
+      finishedAt: Date.now(),
+      attempts: job.attemptsMade + 1, // what moveToCompleted makes it
       ...(meta ? { meta } : {}),
       ...(job.progress && typeof job.progress === 'object' ? { progress: job.progress as NonNullable<CompletedJobFacts['progress']> } : {}),
     };
-    await appendEvent(this.#redis, this.keys, jobId, { type: 'completed', result, job: facts }, this.#retentionMs);
+    if (announce) await announceCompleted(this.#redis, this.keys, jobId, { type: 'completed', result, job: facts }, this.#retentionMs);
+    const [moved] = await Promise.allSettled([job.moveToCompleted(result, token, false), this.#redis.zrem(this.keys.deadlines, jobId)]);
+    if (moved.status === 'rejected') {
+      // The lock went elsewhere after the result was written: the new owner completes it (quietly).
+      this.#log(`job ${jobId}: result stored; completion left to the new owner (${(moved.reason as Error).message})`);
+    }
   }
 
   async #fail(job: Job<QueuedJobData, JobResult>, token: string, error: unknown, attempt: number, slot: ServerSlot): Promise<void> {
