@@ -358,9 +358,10 @@ export class ComfyWorker {
       // A first attempt has no earlier run whose files could be in the store: no read needed.
       const written = claim.won && attempt > 1 ? await this.#redis.smembers(this.keys.storeKeys(jobId)) : outcome.keys;
       await Promise.allSettled(written.filter((k) => !keep.has(k)).map((k) => this.#options.store.delete(k)));
-      await this.#complete(job, token, claim.result, !claim.won);
+      // Counted before the announcement: whoever saw the job complete reads it in the counters.
       this.metrics.completed.inc();
       this.metrics.runSeconds.inc((Date.now() - started) / 1000);
+      await this.#complete(job, token, claim.result, !claim.won);
       this.#log(`job ${jobId} completed on ${slot.name} in ${Date.now() - started} ms`);
     } catch (raw) {
       const error = controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason : raw;
