@@ -236,7 +236,8 @@ class OutputStoring {
     const convert = spec.outputFormat && file.kind === 'image' ? spec.outputFormat : undefined;
     const filename = convert ? renamedFor(file.filename, convert.format) : file.filename;
     const name = uniqueKeyName(keySegment(filename), file.node, this.#taken);
-    const key = `${this.#prefix}/${keySegment(file.node)}/${name}`;
+    // <node>-<file> in the attempt's folder (made ahead): no folder to create on the output's path.
+    const key = `${this.#prefix}/${keySegment(file.node)}-${name}`;
     let mime = mimeOf(file.filename);
     // The key is recorded while the bytes are read (one round trip fewer on every job's path).
     let [data] = await Promise.all([readOutput(ctx.connector, file), ctx.beforePut(key)]);
