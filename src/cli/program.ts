@@ -156,8 +156,8 @@ Examples:
     .option('--max-queue-depth <n>', 'refuse submits and fail /ready while this many jobs wait (default 1000)')
     .option('--cors <origin>', 'allow browser calls from this origin, repeatable (default: none)', collect)
     .addOption(new Option('--redis-fsync <when>', 'the private Redis\' AOF fsync: everysec (a power loss may lose the last second) or always (every write waits for the disk)').choices(['everysec', 'always']).default('everysec'))
-    .addOption(new Option('--start-mode <mode>', 'how managed servers (re)start: fork from one preloaded Python (about 1 s) or cold (docs/fast-start.md)').choices(['fork', 'cold']).default('fork'))
-    .addOption(new Option('--isolation <level>', 'job: a fresh ComfyUI for every job (nothing of one job reaches the next); none: servers stay warm').choices(['none', 'job']).default('none'))
+    .addOption(startModeOption())
+    .addOption(isolationOption())
     .addOption(new Option('--queue <name>', 'the fleet queue name').hideHelp())
     .addOption(new Option('--lock-duration <seconds>', 'the in-process worker\'s job lock (a killed service\'s jobs run again after it)').hideHelp())
     .addHelpText('after', `
@@ -177,8 +177,8 @@ Examples:
     .option('--metrics-port <port>', 'serve Prometheus counters at 127.0.0.1:<port>/metrics')
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long running jobs may finish before they are handed back (default 60)')
     .option('--json', 'one JSON line per log line on stdout')
-    .addOption(new Option('--start-mode <mode>', 'how managed servers (re)start: fork from one preloaded Python (about 1 s) or cold (docs/fast-start.md)').choices(['fork', 'cold']).default('fork'))
-    .addOption(new Option('--isolation <level>', 'job: a fresh ComfyUI for every job (nothing of one job reaches the next); none: servers stay warm').choices(['none', 'job']).default('none'))
+    .addOption(startModeOption())
+    .addOption(isolationOption())
     .addOption(new Option('--queue <name>', 'the fleet queue name (default comfy-jobs)').hideHelp())
     .addOption(new Option('--lock-duration <seconds>', 'BullMQ job lock (default 30)').hideHelp())
     .addOption(new Option('--stalled-interval <seconds>', 'how often dead workers\' jobs are looked for (default 30)').hideHelp())
@@ -228,6 +228,15 @@ Examples:
 }
 
 /** The options that say which ComfyUI to use, shared by every command. */
+/** How a worker's managed servers start: `worker` and `api` (its in-process workers) alike. */
+function startModeOption(): Option {
+  return new Option('--start-mode <mode>', 'how managed servers (re)start: fork from one preloaded Python (about 1 s) or cold (docs/fast-start.md)').choices(['fork', 'cold']).default('fork');
+}
+
+function isolationOption(): Option {
+  return new Option('--isolation <level>', 'job: a fresh ComfyUI for every job (nothing of one job reaches the next); none: servers stay warm').choices(['none', 'job']).default('none');
+}
+
 function withServerOptions(cmd: Command, { remote = true } = {}): Command {
   cmd
     .option('--comfyui <dir>', "ComfyUI checkout to start (default: $COMFYUI_PATH, else the one comfy-cli installed, else ./ComfyUI; `info` shows the search)")

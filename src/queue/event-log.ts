@@ -57,9 +57,7 @@ return append(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARG
  * lock, therefore cannot announce it a second time, in whatever order they get here.
  */
 export async function announceCompleted(redis: Redis, keys: FleetKeys, jobId: string, body: Extract<JobEventBody, { type: 'completed' }>, retentionMs: number): Promise<boolean> {
-  const stored = JSON.stringify({ ...body, at: Date.now(), jobId });
-  const seq = await redis.eval(ANNOUNCE, 4, keys.events(jobId), keys.seq(jobId), keys.eventChannel, keys.announced(jobId), stored, String(EVENT_LOG_MAX), String(retentionMs), jobId, String(NOTICE_EVENT_MAX_BYTES));
-  return Number(seq) >= 0;
+  return (await runAppend(redis, ANNOUNCE, keys, jobId, body, retentionMs, [keys.announced(jobId)])) >= 0;
 }
 
 /** BullMQ's keys of the lists a new job waits in (Queue.keys). */
@@ -81,10 +79,20 @@ export async function claimAndQueue(redis: Redis, keys: FleetKeys, jobId: string
 /** An event as written, before the log gives it its seq. */
 export type JobEventBody = JobEvent extends infer E ? (E extends JobEvent ? Omit<E, 'seq' | 'at' | 'jobId'> : never) : never;
 
-export async function appendEvent(redis: Redis, keys: FleetKeys, jobId: string, body: JobEventBody, retentionMs: number): Promise<number> {
+export function appendEvent(redis: Redis, keys: FleetKeys, jobId: string, body: JobEventBody, retentionMs: number): Promise<number> {
+  return runAppend(redis, APPEND, keys, jobId, body, retentionMs);
+}
+
+/** An APPEND-shaped script (log, seq, channel[, more keys]; event, max, retention, job, notice max) → its number. */
+async function runAppend(redis: Redis, script: string, keys: FleetKeys, jobId: string, body: JobEventBody, retentionMs: number, moreKeys: string[] = []): Promise<number> {
   const stored = JSON.stringify({ ...body, at: Date.now(), jobId });
-  const seq = await redis.eval(APPEND, 3, keys.events(jobId), keys.seq(jobId), keys.eventChannel, stored, String(EVENT_LOG_MAX), String(retentionMs), jobId, String(NOTICE_EVENT_MAX_BYTES));
-  return Number(seq);
+  const result = await redis.eval(script, 3 + moreKeys.length, keys.events(jobId), keys.seq(jobId), keys.eventChannel, ...moreKeys, stored, String(EVENT_LOG_MAX), String(retentionMs), jobId, String(NOTICE_EVENT_MAX_BYTES));
+  return Number(result);
+}
+
+/** A stored event (its JSON) with the seq its log or notice gave it. */
+function eventOf(json: string, seq: number): JobEvent {
+  return { ...(JSON.parse(json) as Omit<JobEvent, 'seq'>), seq } as JobEvent;
 }
 
 function parseEntries(entries: Array<[string, string[]]>): JobEvent[] {
@@ -94,7 +102,7 @@ function parseEntries(entries: Array<[string, string[]]>): JobEvent[] {
     const raw = at >= 0 ? fields[at + 1] : undefined;
     if (raw === undefined) continue;
     try {
-      events.push({ ...(JSON.parse(raw) as Omit<JobEvent, 'seq'>), seq: Number(id.split('-')[0]) } as JobEvent);
+      events.push(eventOf(raw, Number(id.split('-')[0])));
     } catch {
       /* a foreign entry: skip */
     }
@@ -126,7 +134,7 @@ export function parseNotice(message: string): { jobId: string; event?: JobEvent 
   const second = message.indexOf('\n', first + 1);
   try {
     const seq = Number(message.slice(first + 1, second));
-    const event = { ...(JSON.parse(message.slice(second + 1)) as Omit<JobEvent, 'seq'>), seq } as JobEvent;
+    const event = eventOf(message.slice(second + 1), seq);
     return Number.isInteger(seq) && second > first ? { jobId, event } : { jobId };
   } catch {
     return { jobId };

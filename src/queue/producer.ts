@@ -284,24 +284,14 @@ export class ComfyQueue {
   }
 
   /**
-   * The status of a job whose `completed` event was just read (a waiter's last step): the result
-   * is the event's, so one read of the job gives the rest. The worker completes the job in BullMQ
-   * before it appends that event; anything else (the job already removed) takes the full read.
+   * The status of a job whose `completed` event was just read (a waiter's last step): the event
+   * carries the result and the job's record, so nothing is read. An event without the record (from
+   * a worker older than it) takes the full read.
    */
   async completedStatus(jobId: string, result: JobResult, facts?: CompletedJobFacts): Promise<JobStatus> {
-    if (facts) {
-      const { createdAt, attempts, meta, startedAt, finishedAt, progress } = facts;
-      return { jobId, state: 'completed', createdAt, attempts, ...(meta ? { meta } : {}), ...(startedAt ? { startedAt } : {}), finishedAt, ...(progress ? { progress } : {}), result };
-    }
-    const job = (await this.bullQueue(await this.#queueNameOf(jobId)).getJob(jobId)) as Job<QueuedJobData, JobResult> | undefined;
-    if (!job?.finishedOn || job.failedReason) return this.status(jobId);
-    const spec = job.data.spec;
-    const status: JobStatus = { jobId, state: 'completed', createdAt: job.timestamp, attempts: job.attemptsMade, ...(spec.meta ? { meta: spec.meta } : {}) };
-    if (job.processedOn) status.startedAt = job.processedOn;
-    status.finishedAt = job.finishedOn;
-    if (job.progress && typeof job.progress === 'object') status.progress = job.progress as NonNullable<JobStatus['progress']>;
-    status.result = result;
-    return status;
+    if (!facts) return this.status(jobId);
+    const { createdAt, attempts, meta, startedAt, finishedAt, progress } = facts;
+    return { jobId, state: 'completed', createdAt, attempts, ...(meta ? { meta } : {}), ...(startedAt ? { startedAt } : {}), finishedAt, ...(progress ? { progress } : {}), result };
   }
 
   /**
